@@ -1,0 +1,107 @@
+"""The common trace language of all engines.
+
+The side-by-side view, the verifier and the tests read `TraceEvent`s and `Outcome`s, never an
+engine's internals, so the three engines can be compared line by line on one timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Iterable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+EngineName = Literal["replay", "dag", "statemachine"]
+ENGINES: tuple[EngineName, ...] = ("replay", "dag", "statemachine")
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class TraceEvent(BaseModel):
+    """One thing an engine did or saw, at a virtual time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    time: datetime
+    engine: EngineName
+    kind: str = Field(description="what happened, in the engine's own vocabulary (e.g. TimerStarted)")
+    subject: str = Field(default="", description="what it happened to: a workflow, task or state")
+    detail: str = Field(default="", description="plain words for a person")
+    severity: Severity = Severity.INFO
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class OutcomeStatus(str, Enum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TIMED_OUT = "timed_out"
+    RUNNING = "running"
+    WAITING = "waiting"
+
+
+class Outcome(BaseModel):
+    """How a run ended and what the services saw (read from their ledger, not the engine's claims)."""
+
+    engine: EngineName
+    status: OutcomeStatus
+    charged_cents: int = 0
+    refunded_cents: int = 0
+    reserved: int = 0
+    released: int = 0
+    shipped: int = 0
+    emailed: int = 0
+    slot_seconds: float = Field(default=0.0, description="worker-slot seconds held during the run")
+    events: int = Field(default=0, description="events the engine wrote")
+    problems: list[str] = Field(default_factory=list, description="what went wrong, in plain words")
+    result: Any = None
+
+    @property
+    def net_charged_cents(self) -> int:
+        return self.charged_cents - self.refunded_cents
+
+
+_TRACE = TypeAdapter(list[TraceEvent])
+
+
+def dump_trace(events: Iterable[TraceEvent]) -> str:
+    return _TRACE.dump_json(list(events)).decode()
+
+
+def load_trace(text: str | bytes) -> list[TraceEvent]:
+    return _TRACE.validate_json(text)
+
+
+class TraceRecorder:
+    """An append-only list of trace events with an optional listener (a UI can follow along)."""
+
+    def __init__(self, engine: EngineName, listener=None) -> None:
+        self.engine: EngineName = engine
+        self.events: list[TraceEvent] = []
+        self.listener = listener
+
+    def emit(
+        self,
+        time: datetime,
+        kind: str,
+        subject: str = "",
+        detail: str = "",
+        severity: Severity = Severity.INFO,
+        **data: Any,
+    ) -> TraceEvent:
+        event = TraceEvent(time=time, engine=self.engine, kind=kind, subject=subject, detail=detail, severity=severity, data=data)
+        self.events.append(event)
+        if self.listener is not None:
+            self.listener(event)
+        return event
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self):
+        return iter(self.events)
