@@ -1,0 +1,1 @@
+"""ORDER #1001, the course's running example, written once per engine."""

@@ -1,0 +1,150 @@
+"""Payment, inventory, shipping and email as one SQLite-backed world with fault injection.
+
+Each call is atomic: the effect, its ledger entry and its dedup record commit together, the way
+a real payment provider stores an idempotency key with the charge it made. A call that carries
+an idempotency key it has seen before returns the first answer and changes nothing: that is
+what turns an engine's at-least-once activity into one charge on the statement (scene 06a).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from engines.clock import Clock, as_utc
+from engines.errors import WorkflowCanvasError
+from engines.store import Store, open_store
+from workloads.services.errors import REJECTIONS, ServiceUnavailable
+from workloads.services.ledger import Entry, Ledger
+
+SCHEMA_VERSION = 1
+DDL = """
+CREATE TABLE svc_ledger (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL, order_id TEXT NOT NULL, at TEXT NOT NULL,
+    idempotency_key TEXT, amount_cents INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE svc_dedup (service TEXT NOT NULL, key TEXT NOT NULL, response TEXT NOT NULL, PRIMARY KEY (service, key));
+CREATE TABLE svc_faults (service TEXT PRIMARY KEY, kind TEXT NOT NULL, remaining INTEGER);
+CREATE TABLE svc_calls (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, service TEXT NOT NULL, operation TEXT NOT NULL,
+    at TEXT NOT NULL, idempotency_key TEXT, answer TEXT NOT NULL
+);
+"""
+
+ServiceName = Literal["payment", "inventory", "shipping", "email"]
+FaultKind = Literal["unavailable", "reject"]
+SERVICES: tuple[str, ...] = ("payment", "inventory", "shipping", "email")
+
+
+class ServicesError(WorkflowCanvasError):
+    pass
+
+
+class Services:
+    """The four services over one store (which may be an engine's own database file)."""
+
+    def __init__(self, store: Store | str | Path = ":memory:", clock: Clock | None = None) -> None:
+        self.store = store if isinstance(store, Store) else open_store(store)
+        self.store.ensure_schema("services", SCHEMA_VERSION, DDL)
+        self.clock = clock
+
+    # --- fault injection ----------------------------------------------------------------------
+    def inject(self, service: ServiceName, kind: FaultKind, times: int | None = None) -> None:
+        """`unavailable`: 503 for the next `times` calls. `reject`: a non-retryable refusal
+        (CardDeclined, OutOfStock, AddressRejected, MailboxUnavailable), forever unless `times`."""
+        if service not in SERVICES:
+            raise ServicesError(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
+        if kind not in ("unavailable", "reject"):
+            raise ServicesError(f"unknown fault {kind!r}; choose 'unavailable' or 'reject'")
+        with self.store.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO svc_faults (service, kind, remaining) VALUES (?, ?, ?)", (service, kind, times))
+
+    def clear_faults(self) -> None:
+        with self.store.transaction() as c:
+            c.execute("DELETE FROM svc_faults")
+
+    # --- the operations -----------------------------------------------------------------------
+    def charge_card(self, order_id: str, amount_cents: int, idempotency_key: str | None = None, *, at: datetime | None = None) -> dict:
+        return self._call("payment", "charge", order_id, idempotency_key, at, amount_cents=amount_cents,
+                          detail="ChargeCard")
+
+    def refund_card(self, order_id: str, amount_cents: int, idempotency_key: str | None = None, *, at: datetime | None = None) -> dict:
+        return self._call("payment", "refund", order_id, idempotency_key, at, amount_cents=amount_cents,
+                          detail="RefundCard")
+
+    def reserve_inventory(self, order_id: str, sku: str = "WIDGET", qty: int = 1, idempotency_key: str | None = None, *,
+                          at: datetime | None = None) -> dict:
+        return self._call("inventory", "reservation", order_id, idempotency_key, at, detail=f"{qty} x {sku}")
+
+    def release_inventory(self, order_id: str, sku: str = "WIDGET", qty: int = 1, idempotency_key: str | None = None, *,
+                          at: datetime | None = None) -> dict:
+        return self._call("inventory", "release", order_id, idempotency_key, at, detail=f"{qty} x {sku}")
+
+    def ship_package(self, order_id: str, warehouse: str = "WH-East", idempotency_key: str | None = None, *,
+                     at: datetime | None = None) -> dict:
+        return self._call("shipping", "shipment", order_id, idempotency_key, at, detail=f"from {warehouse}")
+
+    def send_confirmation_email(self, order_id: str, to: str = "customer@example.com", idempotency_key: str | None = None, *,
+                                at: datetime | None = None) -> dict:
+        return self._call("email", "email", order_id, idempotency_key, at, detail=f"to {to}")
+
+    # --- reading back -------------------------------------------------------------------------
+    def ledger(self, order_id: str | None = None) -> Ledger:
+        sql = "SELECT kind, order_id, at, idempotency_key, amount_cents, detail FROM svc_ledger"
+        rows = self.store.query(sql + (" WHERE order_id = ?" if order_id else "") + " ORDER BY seq",
+                                (order_id,) if order_id else ())
+        return Ledger(entries=[Entry(**dict(r)) for r in rows])
+
+    def calls(self, service: str | None = None) -> list[dict[str, Any]]:
+        """Every call a service received, answered or not (the offered load of scene 06)."""
+        sql = "SELECT service, operation, at, idempotency_key, answer FROM svc_calls"
+        rows = self.store.query(sql + (" WHERE service = ?" if service else "") + " ORDER BY seq", (service,) if service else ())
+        return [dict(r) for r in rows]
+
+    # --- the one path every operation takes ---------------------------------------------------
+    def _now(self, at: datetime | None) -> datetime:
+        if at is not None:
+            return as_utc(at)
+        if self.clock is None:
+            raise ServicesError("a service call needs a time: pass at= or give Services a clock")
+        return self.clock.now()
+
+    def _call(self, service: str, kind: str, order_id: str, key: str | None, at: datetime | None, *,
+              amount_cents: int = 0, detail: str = "") -> dict:
+        when = self._now(at).isoformat()
+        failure: Exception | None = None
+        with self.store.transaction() as c:
+            if key is not None:
+                seen = c.execute("SELECT response FROM svc_dedup WHERE service = ? AND key = ?", (service, key)).fetchone()
+                if seen is not None:
+                    c.execute("INSERT INTO svc_calls (service, operation, at, idempotency_key, answer) VALUES (?, ?, ?, ?, ?)",
+                              (service, kind, when, key, "deduplicated"))
+                    return {**json.loads(seen[0]), "deduplicated": True}
+            fault = c.execute("SELECT kind, remaining FROM svc_faults WHERE service = ?", (service,)).fetchone()
+            if fault is not None:
+                fkind, remaining = fault
+                if remaining is not None:
+                    if remaining <= 1:
+                        c.execute("DELETE FROM svc_faults WHERE service = ?", (service,))
+                    else:
+                        c.execute("UPDATE svc_faults SET remaining = remaining - 1 WHERE service = ?", (service,))
+                if fkind == "unavailable":
+                    failure = ServiceUnavailable(service, "503 Service Unavailable")
+                else:
+                    failure = REJECTIONS[service](service, f"{kind} for order {order_id} refused")
+                c.execute("INSERT INTO svc_calls (service, operation, at, idempotency_key, answer) VALUES (?, ?, ?, ?, ?)",
+                          (service, kind, when, key, type(failure).__name__))
+            else:
+                cur = c.execute(
+                    "INSERT INTO svc_ledger (kind, order_id, at, idempotency_key, amount_cents, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    (kind, order_id, when, key, amount_cents, detail))
+                response = {"id": f"{kind}-{cur.lastrowid}", "order_id": order_id, "amount_cents": amount_cents, "detail": detail}
+                if key is not None:
+                    c.execute("INSERT INTO svc_dedup (service, key, response) VALUES (?, ?, ?)", (service, key, json.dumps(response)))
+                c.execute("INSERT INTO svc_calls (service, operation, at, idempotency_key, answer) VALUES (?, ?, ?, ?, ?)",
+                          (service, kind, when, key, "ok"))
+                return {**response, "deduplicated": False}
+        raise failure
