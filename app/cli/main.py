@@ -72,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(handler(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `workflow-canvas … | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except WorkflowCanvasError as exc:  # bad input: engines' errors say what and where
         print(f"workflow-canvas: error: {exc}", file=sys.stderr)
         return 1

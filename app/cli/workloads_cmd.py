@@ -12,6 +12,8 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     _add_cards(sub)
     _add_choose(sub)
+    _add_verify(sub)
+    _add_run(sub)
 
 
 def _add_cards(sub) -> None:
@@ -31,6 +33,27 @@ def _add_choose(sub) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print {card, model, reasons} as JSON")
     parser.set_defaults(handler=_choose)
+
+
+def _add_verify(sub) -> None:
+    parser = sub.add_parser("verify", help="judge placing a card on an engine, citing the scene behind each chip")
+    parser.add_argument("card", metavar="CARD", help="a bundled card id or letter, or a .toml path")
+    parser.add_argument("--on", required=True, choices=("replay", "dag", "statemachine"), dest="engine",
+                        help="the engine the card is placed on")
+    parser.add_argument("--weight", metavar="KEY", default=None, help="raise one requirement's weight")
+    parser.add_argument("--no-evidence", action="store_true", help="judge from the chips alone, without running the workload")
+    parser.add_argument("--json", action="store_true", help="print {card, model, placed_on, correct, reasons, evidence}")
+    parser.set_defaults(handler=_verify)
+
+
+def _add_run(sub) -> None:
+    parser = sub.add_parser("run", help="run a workload under a scenario on the engines, side by side")
+    parser.add_argument("workload", metavar="WORKLOAD", help="order-1001, nightly-etl or expense-approval")
+    parser.add_argument("--scenario", default="happy", help="e.g. happy, cancel, crash (default: happy)")
+    parser.add_argument("--day", type=float, default=None, help="the virtual day of the scenario's action (cancel, crash)")
+    parser.add_argument("--engine", default="all", choices=("replay", "dag", "statemachine", "all"))
+    parser.add_argument("--json", action="store_true", help="print per engine {status, outcome, problems, trace}")
+    parser.set_defaults(handler=_run)
 
 
 def card_json(card) -> dict:
@@ -113,3 +136,67 @@ def _choose(args) -> int:
         table.add_row(f"{'✓' if r.present else '○'} {card.chip_label(r.key)}", r.term, display_number(r.scene), r.why)
     console.print(table)
     return 0
+
+
+def _verify(args) -> int:
+    from workloads.cards import get_card
+    from workloads.choose import emphasised_weights
+    from workloads.verifier import headline, verify
+
+    verdict = verify(get_card(args.card), args.engine, emphasised_weights(args.weight) if args.weight else None,
+                     evidence=not args.no_evidence)
+    if args.json:
+        from app.cli.common import print_json
+
+        print_json(verdict.to_json())
+        return 0
+    from rich.console import Console
+
+    console = Console()
+    console.print(f"[bold {'green' if verdict.correct else 'red'}]{headline(verdict)}[/]")
+    for line in verdict.lines:
+        style = "" if line.ok else "red"
+        console.print(f"  [{style}]{line.text}[/]" if style else f"  {line.text}", highlight=False)
+    if verdict.evidence:
+        console.print("[bold]Evidence from running it:[/]")
+        for line in verdict.evidence:
+            console.print(f"  {line}", highlight=False)
+    return 0
+
+
+def _run(args) -> int:
+    from engines.trace import ENGINES
+    from workloads.runner import run_side_by_side
+
+    engines = ENGINES if args.engine == "all" else (args.engine,)
+    runs = run_side_by_side(args.workload, args.scenario, day=args.day, engines=engines)
+    if args.json:
+        from app.cli.common import print_json
+
+        print_json({engine: run.to_json() for engine, run in runs.items()})
+        return 0
+    _print_timelines(runs)
+    return 0
+
+
+def _print_timelines(runs) -> None:
+    """Rich side-by-side timelines: one column per engine, events by virtual day, outcome last."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from engines.clock import day_of
+    from workloads.verifier import describe_outcome
+
+    table = Table(show_lines=False, expand=True)
+    for engine in runs:
+        table.add_column(engine, ratio=1, overflow="fold")
+    columns = []
+    for run in runs.values():
+        rows = [f"[dim]day {day_of(e.time):5.2f}[/] {e.kind} [dim]{e.subject}[/]"
+                + (f"\n  [dim]{e.detail}[/]" if e.detail else "") for e in run.trace]
+        rows.append(f"[bold]{describe_outcome(run.outcome)}[/]")
+        rows.extend(f"[red]{p}[/]" for p in run.outcome.problems)
+        columns.append(rows)
+    for i in range(max(len(c) for c in columns)):
+        table.add_row(*(c[i] if i < len(c) else "" for c in columns))
+    Console().print(table)
