@@ -28,6 +28,9 @@ class Ledger(BaseModel):
     def refunded_cents(self, order_id: str | None = None) -> int:
         return sum(e.amount_cents for e in self.of("refund", order_id))
 
+    def paid_out_cents(self, order_id: str | None = None) -> int:
+        return sum(e.amount_cents for e in self.of("payout", order_id))
+
     def statement_cents(self, order_id: str | None = None) -> int:
         """What the customer's card statement shows: charges less refunds."""
         return self.charged_cents(order_id) - self.refunded_cents(order_id)

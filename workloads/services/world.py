@@ -91,6 +91,17 @@ class Services:
                                 at: datetime | None = None) -> dict:
         return self._call("email", "email", order_id, idempotency_key, at, detail=f"to {to}")
 
+    def pay_expense(self, claim_id: str, amount_cents: int, idempotency_key: str | None = None, *,
+                    at: datetime | None = None) -> dict:
+        """Reimburse an approved expense claim (workload C): money out, on the payment service."""
+        return self._call("payment", "payout", claim_id, idempotency_key, at, amount_cents=amount_cents,
+                          detail="PayExpense")
+
+    def send_email(self, order_id: str, to: str, subject: str, idempotency_key: str | None = None, *,
+                   at: datetime | None = None) -> dict:
+        """Any other email than the order confirmation (approval requests, decisions)."""
+        return self._call("email", "email", order_id, idempotency_key, at, detail=f"to {to}: {subject}")
+
     # --- reading back -------------------------------------------------------------------------
     def ledger(self, order_id: str | None = None) -> Ledger:
         sql = "SELECT kind, order_id, at, idempotency_key, amount_cents, detail FROM svc_ledger"
