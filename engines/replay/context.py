@@ -1,0 +1,284 @@
+"""The workflow context: everything workflow code may use, in the spirit of `temporalio.workflow`.
+
+Workflow code must be deterministic: it reads time, randomness and ids only from here
+(`ctx.now()`, `ctx.random()`, `ctx.uuid4()`), and it reaches the outside world only through
+activities. Each call that changes the world issues a *command*; the driver records it as an
+event the first time and checks it against the history on every replay.
+"""
+
+from __future__ import annotations
+
+import json
+import random as _random
+import uuid
+from asyncio import CancelledError
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
+
+from engines.replay import commands as cmd
+from engines.replay.errors import ContinueAsNewError, PayloadError, QueryError
+from engines.replay.futures import WorkflowFuture
+from engines.replay.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from engines.replay.driver import Driver
+
+UTC = timezone.utc
+DEFAULT_START_TO_CLOSE = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    start_time: datetime
+    continued_from_run_id: str | None = None
+    parent_workflow_id: str | None = None
+
+
+def to_payload(value: Any, what: str) -> Any:
+    """Payloads are JSON: they must survive a restart, so they are stored, never pickled."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(f"{what} cannot be stored as JSON: {exc}") from None
+
+
+def activity_name(fn: Callable | str) -> str:
+    """An activity's type name: the `activity.defn(name=...)` name, else the function's name."""
+    if isinstance(fn, str):
+        return fn
+    return getattr(fn, "__activity_name__", None) or getattr(fn, "__name__", str(fn))
+
+
+def workflow_name(fn: Callable | str) -> str:
+    if isinstance(fn, str):
+        return fn
+    return getattr(fn, "__workflow_name__", None) or getattr(fn, "__name__", str(fn))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+class SignalBox:
+    """Every signal the run received, readable as `ctx.signals.cancel_order` (or `cancelOrder`).
+
+    An attribute reads the last payload (True for a signal sent without one), None if not received.
+    """
+
+    def __init__(self) -> None:
+        self._got: dict[str, list[Any]] = {}
+
+    def _add(self, name: str, payload: Any) -> None:
+        self._got.setdefault(name, []).append(payload)
+
+    def received(self, name: str) -> bool:
+        return name in self._got or _camel(name) in self._got
+
+    def payloads(self, name: str) -> list[Any]:
+        return list(self._got.get(name) or self._got.get(_camel(name)) or [])
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        got = self._got.get(name) or self._got.get(_camel(name))
+        if not got:
+            return None
+        return True if got[-1] is None else got[-1]
+
+
+class ChildWorkflowHandle(WorkflowFuture):
+    """A started child workflow; await it for its result (ChildWorkflowError if it failed)."""
+
+    __slots__ = ("workflow_id", "workflow_type")
+
+    def __init__(self, workflow_id: str, workflow_type: str) -> None:
+        super().__init__(f"child {workflow_id}")
+        self.workflow_id = workflow_id
+        self.workflow_type = workflow_type
+
+
+class WorkflowContext:
+    """What workflow code receives as `ctx`."""
+
+    def __init__(self, driver: "Driver", info: WorkflowInfo) -> None:
+        self._d = driver
+        self.info = info
+        self.signals = SignalBox()
+        self.cancel_requested = False
+        self._activity_seq = 0
+        self._timer_seq = 0
+        self._signal_handlers: dict[str, Callable[..., Any]] = {}
+        self._query_handlers: dict[str, Callable[..., Any]] = {}
+        self._patches: dict[str, bool] = {}
+        seed = uuid.UUID(hex=info.run_id.replace("-", "")[:32].ljust(32, "0")).int if _is_hex(info.run_id) else hash(info.run_id)
+        self._random = _random.Random(seed)
+
+    # --- deterministic replacements ----------------------------------------------------------
+    def now(self) -> datetime:
+        """The time of the current workflow task: the same on every replay."""
+        return self._d.now
+
+    def random(self) -> _random.Random:
+        """A random generator seeded from the run id: the same numbers on every replay."""
+        return self._random
+
+    def uuid4(self) -> str:
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    @property
+    def is_replaying(self) -> bool:
+        return self._d.replaying
+
+    @property
+    def history_length(self) -> int:
+        """Events in this run's history so far (Temporal: get_current_history_length)."""
+        return self._d.history_length
+
+    def is_continue_as_new_suggested(self) -> bool:
+        return self._d.history_length >= self._d.warn_limit
+
+    # --- activities ---------------------------------------------------------------------------
+    def start_activity(self, activity: Callable | str, *args: Any, activity_id: str | None = None,
+                       retry: RetryPolicy | None = None, start_to_close_timeout: timedelta = DEFAULT_START_TO_CLOSE,
+                       schedule_to_close_timeout: timedelta | None = None, task_queue: str | None = None) -> WorkflowFuture:
+        """Schedule an activity and return its future (await it for the result)."""
+        self._d.check_not_query("schedule an activity")
+        self._activity_seq += 1
+        name = activity_name(activity)
+        command = cmd.ScheduleActivityTask(
+            activity_id=activity_id or str(self._activity_seq), activity_type=name,
+            args=to_payload(list(args), f"input of activity {name}"), task_queue=task_queue or self.info.task_queue,
+            retry_policy=(retry or RetryPolicy()).to_json(),
+            start_to_close_seconds=start_to_close_timeout.total_seconds(),
+            schedule_to_close_seconds=schedule_to_close_timeout.total_seconds() if schedule_to_close_timeout else None)
+        return self._d.schedule_activity(command)
+
+    def activity(self, activity: Callable | str, *args: Any, **options: Any) -> WorkflowFuture:
+        """`await ctx.activity(charge_card, order, retry=RetryPolicy(...))`: run it, get its result."""
+        return self.start_activity(activity, *args, **options)
+
+    execute_activity = activity
+
+    # --- time -----------------------------------------------------------------------------------
+    def _start_timer(self, duration: timedelta | float) -> tuple[str, WorkflowFuture]:
+        seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+        if seconds < 0:
+            raise ValueError(f"timer duration must not be negative, got {seconds} s")
+        self._timer_seq += 1
+        timer_id = str(self._timer_seq)
+        return timer_id, self._d.start_timer(cmd.StartTimer(timer_id=timer_id, seconds=seconds))
+
+    async def sleep(self, duration: timedelta | float) -> None:
+        """A durable timer: TimerStarted now, the code resumes on TimerFired."""
+        self._d.check_not_query("start a timer")
+        timer_id, fut = self._start_timer(duration)
+        try:
+            await fut
+        except CancelledError:
+            self._d.cancel_timer(timer_id)
+            raise
+
+    async def wait_condition(self, condition: Callable[[], bool], *, timeout: timedelta | float | None = None) -> bool:
+        """Wait until `condition()` is true (re-checked after every signal and step).
+
+        Returns True when it became true, False when `timeout` (a durable timer) ran out first.
+        """
+        self._d.check_not_query("wait")
+        if condition():
+            return True
+        fut = self._d.add_condition(condition)
+        timer_id = None
+        if timeout is not None:
+            timer_id, timer = self._start_timer(timeout)
+            timer.add_done_callback(lambda _f: fut.set_result(False))
+        try:
+            met = await fut
+        except CancelledError:
+            if timer_id is not None:
+                self._d.cancel_timer(timer_id)
+            raise
+        if met and timer_id is not None:
+            self._d.cancel_timer(timer_id)
+        return met
+
+    # --- signals and queries --------------------------------------------------------------------
+    def set_signal_handler(self, name: str, handler: Callable[..., Any]) -> None:
+        """Call `handler(payload)` for each `name` signal, including ones that arrived before."""
+        self._signal_handlers[name] = handler
+        for payload in self.signals.payloads(name):
+            self._d.run_handler(handler, payload)
+
+    def set_query_handler(self, name: str, handler: Callable[..., Any]) -> None:
+        """Answer `name` queries from the replayed state; the handler must not change anything."""
+        self._query_handlers[name] = handler
+
+    def _deliver_signal(self, name: str, payload: Any) -> None:
+        self.signals._add(name, payload)
+        handler = self._signal_handlers.get(name)
+        if handler is not None:
+            self._d.run_handler(handler, payload)
+
+    def _query(self, name: str, args: list) -> Any:
+        handler = self._query_handlers.get(name)
+        if handler is None:
+            known = ", ".join(sorted(self._query_handlers)) or "none"
+            raise QueryError(f"workflow {self.info.workflow_id} has no query {name!r} (known: {known})")
+        return handler(*args)
+
+    # --- versioning -----------------------------------------------------------------------------
+    def patched(self, patch_id: str) -> bool:
+        """A version gate. New runs take the new path (a marker is recorded); a run replaying a
+        history without the marker takes the old path."""
+        if patch_id not in self._patches:
+            self._patches[patch_id] = self._d.patch(patch_id, deprecated=False)
+        return self._patches[patch_id]
+
+    def deprecate_patch(self, patch_id: str) -> None:
+        """Once no run without the marker is left: accept old markers, record no new one."""
+        self._patches[patch_id] = self._d.patch(patch_id, deprecated=True)
+
+    # --- child workflows and continue-as-new ----------------------------------------------------
+    def start_child(self, workflow: Callable | str, *args: Any, id: str, task_queue: str | None = None) -> ChildWorkflowHandle:
+        """Start a child workflow with its own history; await the handle for its result."""
+        self._d.check_not_query("start a child workflow")
+        name = workflow_name(workflow)
+        command = cmd.StartChildWorkflowExecution(workflow_id=id, workflow_type=name,
+                                                  args=to_payload(list(args), f"input of child workflow {id}"),
+                                                  task_queue=task_queue or self.info.task_queue)
+        return self._d.start_child(command, ChildWorkflowHandle(id, name))
+
+    async def execute_child(self, workflow: Callable | str, *args: Any, id: str, task_queue: str | None = None) -> Any:
+        return await self.start_child(workflow, *args, id=id, task_queue=task_queue)
+
+    def continue_as_new(self, *args: Any) -> NoReturn:
+        """Close this run and start a fresh one with the same workflow id, carrying `args`."""
+        self._d.check_not_query("continue as new")
+        raise ContinueAsNewError(tuple(to_payload(list(args), "continue-as-new input")))
+
+    # --- composition ----------------------------------------------------------------------------
+    async def gather(self, *aws: Awaitable[Any], return_exceptions: bool = False) -> list[Any]:
+        """Wait for several activities / children / coroutines; results in argument order."""
+        futures = [a if isinstance(a, WorkflowFuture) else self._d.spawn(a) for a in aws]
+        results: list[Any] = []
+        for fut in futures:
+            try:
+                results.append(await fut)
+            except Exception as exc:  # noqa: BLE001 - handed back to the caller as asked
+                if not return_exceptions:
+                    raise
+                results.append(exc)
+        return results
+
+
+def _is_hex(s: str) -> bool:
+    try:
+        int(s.replace("-", ""), 16)
+        return True
+    except ValueError:
+        return False

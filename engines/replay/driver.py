@@ -1,0 +1,371 @@
+"""The replay driver: runs workflow code against its history, with no event loop and no threads.
+
+On every workflow task the code runs again from the top. The history is cut into activations,
+one per completed workflow task: the driver hands the code the inputs that task saw (activity
+results, timer fires, signals…), steps the coroutines by hand (`send` / `throw`) until all of
+them wait, and checks every command the code issues against the events that task recorded. The
+last activation is live: its commands are new and become new events.
+"""
+
+from __future__ import annotations
+
+import inspect
+from asyncio import CancelledError
+from collections import deque
+from datetime import datetime, timezone
+from typing import Any, Callable, Coroutine
+
+from engines.replay import commands as cmd
+from engines.replay.context import WorkflowContext, WorkflowInfo, to_payload
+from engines.replay.errors import (
+    ActivityError,
+    ChildWorkflowError,
+    ContinueAsNewError,
+    FailureError,
+    NondeterminismError,
+    QueryError,
+    ReplayError,
+    WorkflowTaskError,
+    failure_from,
+)
+from engines.replay.futures import WorkflowFuture
+from engines.replay.history import COMMAND_EVENTS, INPUT_EVENTS, HistoryEvent
+
+UTC = timezone.utc
+VERSION_MARKER = "Version"
+
+
+class _Evicted(BaseException):
+    """Thrown into workflow code that tries to act after the driver is done with it."""
+
+
+class _Task:
+    __slots__ = ("coro", "waiting", "throw", "future", "main")
+
+    def __init__(self, coro: Coroutine, future: WorkflowFuture, main: bool) -> None:
+        self.coro = coro
+        self.waiting: WorkflowFuture | None = None
+        self.throw: BaseException | None = None
+        self.future = future
+        self.main = main
+
+
+class Driver:
+    """Replays one run. Create one per workflow task (or per query) and call `run` once."""
+
+    def __init__(self, fn: Callable[..., Coroutine], info: WorkflowInfo, *, warn_limit: int = 10_240) -> None:
+        self.fn = fn
+        self.info = info
+        self.warn_limit = warn_limit
+        self.ctx = WorkflowContext(self, info)
+        self.now: datetime = info.start_time
+        self.replaying = False
+        self.history_length = 0
+        self.new_commands: list[cmd.Command] = []
+        self.replayed_events = 0
+        self.matched_commands = 0  # recorded commands the code re-issued on replay
+        self.closed = False
+        self._expected: deque[HistoryEvent] | None = None
+        self._ready: deque[_Task] = deque()
+        self._tasks: list[_Task] = []
+        self._conditions: list[tuple[Callable[[], bool], WorkflowFuture]] = []
+        self._activities: dict[int, WorkflowFuture] = {}
+        self._activity_meta: dict[int, tuple[str, str]] = {}
+        self._timers: dict[str, WorkflowFuture] = {}
+        self._children: dict[int, WorkflowFuture] = {}
+        self._fatal: BaseException | None = None
+        self._in_query = False
+        self._finished = False
+
+    # --- entry points --------------------------------------------------------------------------
+    def run(self, events: list[HistoryEvent], *, live: bool = True) -> list[cmd.Command]:
+        """Replay `events` (which end with the current WorkflowTaskStarted when `live`).
+
+        Returns the new commands of the live activation. Raises NondeterminismError or
+        WorkflowTaskError; the caller records the failed workflow task.
+        """
+        try:
+            pending: deque[HistoryEvent] = deque()
+            started: HistoryEvent | None = None
+            n, k = len(events), 0
+            while k < n:
+                e = events[k]
+                t = e.event_type
+                if t in INPUT_EVENTS:
+                    pending.append(e)
+                elif t == "WorkflowTaskStarted":
+                    started = e
+                elif t == "WorkflowTaskCompleted" and started is not None:
+                    j = k + 1
+                    expected: deque[HistoryEvent] = deque()
+                    while j < n and events[j].event_type in COMMAND_EVENTS:
+                        expected.append(events[j])
+                        j += 1
+                    self._activate(pending, started, expected)
+                    self.replayed_events = j
+                    k = j
+                    continue
+                k += 1
+            if live and started is not None and started is events[-1]:
+                self._activate(pending, started, None)
+            elif not live:
+                last = events[-1] if events else None
+                if last is not None:
+                    self.now = last.time
+                self.history_length = len(events)
+                self._activate_all(pending)
+            return self.new_commands
+        finally:
+            self._finish()
+
+    def query(self, events: list[HistoryEvent], name: str, args: list) -> Any:
+        """Answer a query from the replayed state; appends nothing."""
+        self.run(events, live=False)
+        self._in_query = True
+        try:
+            return to_payload(self.ctx._query(name, args), f"answer of query {name}")
+        finally:
+            self._in_query = False
+
+    # --- activations -----------------------------------------------------------------------------
+    def _activate(self, pending: deque[HistoryEvent], started: HistoryEvent, expected: deque[HistoryEvent] | None) -> None:
+        self.now = started.time
+        self.history_length = started.event_id
+        self.replaying = expected is not None
+        self._expected = expected
+        while pending and pending[0].event_id < started.event_id:
+            self._apply(pending.popleft())
+        self._run_ready()
+        if expected:
+            e = expected[0]
+            raise NondeterminismError(e.event_id, cmd.describe_recorded(e), "nothing more (the code issued no such command)",
+                                      self.info.workflow_id)
+        self._expected = None
+
+    def _activate_all(self, pending: deque[HistoryEvent]) -> None:
+        self.replaying = False
+        self._expected = None
+        while pending:
+            self._apply(pending.popleft())
+        self._run_ready()
+
+    def _apply(self, e: HistoryEvent) -> None:
+        t, a = e.event_type, e.attributes
+        if t == "WorkflowExecutionStarted":
+            coro = self.fn(self.ctx, *a.get("input", []))
+            if not inspect.iscoroutine(coro):
+                raise WorkflowTaskError(f"workflow {self.info.workflow_type} must be an async def (it returned {type(coro).__name__})")
+            self._spawn(coro, main=True)
+        elif t == "ActivityTaskCompleted":
+            fut = self._activities.pop(a["scheduled_event_id"], None)
+            if fut is not None:
+                fut.set_result(a.get("result"))
+        elif t in ("ActivityTaskFailed", "ActivityTaskTimedOut"):
+            fut = self._activities.pop(a["scheduled_event_id"], None)
+            if fut is not None:
+                kind, aid = self._activity_meta.get(a["scheduled_event_id"], (a.get("activity_type", "?"), "?"))
+                failure = a.get("failure") or {"type": "TimeoutError", "message": "start-to-close timeout"}
+                fut.set_exception(ActivityError(kind, aid, failure_from(failure), timed_out=t.endswith("TimedOut"),
+                                                attempt=a.get("attempt", 0)))
+        elif t == "TimerFired":
+            fut = self._timers.pop(a["timer_id"], None)
+            if fut is not None:
+                fut.set_result(None)
+        elif t == "WorkflowExecutionSignaled":
+            self.ctx._deliver_signal(a["signal_name"], a.get("input"))
+        elif t == "WorkflowExecutionCancelRequested":
+            self.ctx.cancel_requested = True
+            main = self._tasks[0] if self._tasks else None
+            if main is not None and not main.future.done():
+                main.throw = CancelledError("workflow cancellation requested")
+                if main.waiting is not None:
+                    main.waiting = None
+                    self._ready.append(main)
+        elif t.startswith("ChildWorkflowExecution") and t != "ChildWorkflowExecutionStarted":
+            fut = self._children.pop(a["initiated_event_id"], None)
+            if fut is not None:
+                if t == "ChildWorkflowExecutionCompleted":
+                    fut.set_result(a.get("result"))
+                else:
+                    failure = a.get("failure") or {"type": t[len("ChildWorkflowExecution"):], "message": t}
+                    fut.set_exception(ChildWorkflowError(a["workflow_id"], a.get("workflow_type", "?"), failure_from(failure)))
+
+    # --- stepping coroutines -------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine, main: bool = False) -> WorkflowFuture:
+        task = _Task(coro, WorkflowFuture("task"), main)
+        self._tasks.append(task)
+        self._ready.append(task)
+        return task.future
+
+    def spawn(self, aw: Any) -> WorkflowFuture:
+        if not inspect.iscoroutine(aw):
+            raise WorkflowTaskError(f"ctx.gather takes workflow futures or coroutines, not {type(aw).__name__}")
+        return self._spawn(aw)
+
+    def run_handler(self, handler: Callable[..., Any], payload: Any) -> None:
+        out = handler(payload) if payload is not None else _call_opt(handler)
+        if inspect.iscoroutine(out):
+            self._spawn(out)
+
+    def _run_ready(self) -> None:
+        while True:
+            while self._ready and not self.closed:
+                self._step(self._ready.popleft())
+                if self._fatal is not None:
+                    raise self._fatal
+            if self.closed or not self._check_conditions():
+                return
+
+    def _check_conditions(self) -> bool:
+        fired = False
+        for fn, fut in list(self._conditions):
+            if fut.done():
+                self._conditions.remove((fn, fut))
+            elif fn():
+                self._conditions.remove((fn, fut))
+                fut.set_result(True)
+                fired = True
+        return fired
+
+    def _step(self, task: _Task) -> None:
+        try:
+            if task.throw is not None:
+                exc, task.throw = task.throw, None
+                yielded = task.coro.throw(exc)
+            else:
+                yielded = task.coro.send(None)
+        except StopIteration as stop:
+            self._task_done(task, stop.value, None)
+            return
+        except BaseException as exc:  # noqa: BLE001 - every outcome of workflow code is handled
+            self._task_done(task, None, exc)
+            return
+        if not isinstance(yielded, WorkflowFuture):
+            self._fatal = WorkflowTaskError(
+                f"workflow {self.info.workflow_type} awaited {yielded!r}: workflow code may only await ctx.* calls "
+                "(no asyncio, no threads, no real sleeps)")
+            return
+        task.waiting = yielded
+
+        def wake(f: WorkflowFuture, t: _Task = task) -> None:
+            if t.waiting is f:
+                t.waiting = None
+                self._ready.append(t)
+
+        yielded.add_done_callback(wake)
+
+    def _task_done(self, task: _Task, result: Any, exc: BaseException | None) -> None:
+        if isinstance(exc, (ReplayError, _Evicted)):
+            self._fatal = self._fatal or exc
+            return
+        if self._fatal is not None:
+            return
+        if task.main or isinstance(exc, ContinueAsNewError):
+            self._close(result, exc)
+        elif exc is None:
+            task.future.set_result(result)
+        else:
+            task.future.set_exception(exc)
+
+    def _close(self, result: Any, exc: BaseException | None) -> None:
+        if exc is None:
+            command: cmd.Command = cmd.CompleteWorkflowExecution(result=to_payload(result, "workflow result"))
+        elif isinstance(exc, ContinueAsNewError):
+            command = cmd.ContinueAsNewWorkflowExecution(args=list(exc.args_))
+        elif isinstance(exc, CancelledError) and self.ctx.cancel_requested:
+            command = cmd.CancelWorkflowExecution()
+        elif isinstance(exc, FailureError):
+            command = cmd.FailWorkflowExecution(failure=exc.to_failure())
+        elif isinstance(exc, CancelledError):
+            command = cmd.FailWorkflowExecution(failure={"type": "CancelledError", "message": str(exc)})
+        else:
+            self._fatal = WorkflowTaskError(
+                f"workflow {self.info.workflow_id} raised {type(exc).__name__}: {exc} (a bug, so the task is retried "
+                "and the run stays open; raise ApplicationError to fail the workflow on purpose)")
+            return
+        self._issue(command)
+        self.closed = True
+
+    def _finish(self) -> None:
+        self._finished = True
+        for task in self._tasks:
+            try:
+                task.coro.close()
+            except BaseException:  # noqa: BLE001 - code that refuses to stop is abandoned
+                pass
+
+    # --- commands ------------------------------------------------------------------------------
+    def check_not_query(self, what: str) -> None:
+        if self._in_query:
+            raise QueryError(f"a query handler of {self.info.workflow_id} tried to {what}; queries must not change the workflow")
+        if self._finished:
+            raise _Evicted()
+
+    def _issue(self, command: cmd.Command) -> HistoryEvent | None:
+        if self._fatal is not None:
+            raise self._fatal
+        if self._expected is None:
+            self.new_commands.append(command)
+            return None
+        if not self._expected:
+            err = NondeterminismError(None, "no further command in this workflow task", command.describe(), self.info.workflow_id)
+            self._fatal = err
+            raise err
+        event = self._expected[0]
+        if not command.matches(event):
+            err = NondeterminismError(event.event_id, cmd.describe_recorded(event, command.key_attr), command.describe(),
+                                      self.info.workflow_id)
+            self._fatal = err
+            raise err
+        self._expected.popleft()
+        self.matched_commands += 1
+        return event
+
+    def schedule_activity(self, command: cmd.ScheduleActivityTask) -> WorkflowFuture:
+        fut = WorkflowFuture(f"activity {command.activity_type}")
+        event = self._issue(command)
+        if event is not None:
+            self._activities[event.event_id] = fut
+            self._activity_meta[event.event_id] = (command.activity_type, command.activity_id)
+        return fut
+
+    def start_timer(self, command: cmd.StartTimer) -> WorkflowFuture:
+        fut = WorkflowFuture(f"timer {command.timer_id}")
+        self._issue(command)
+        self._timers[command.timer_id] = fut
+        return fut
+
+    def cancel_timer(self, timer_id: str) -> None:
+        if self._timers.pop(timer_id, None) is not None and not self._finished:
+            self._issue(cmd.CancelTimer(timer_id=timer_id))
+
+    def add_condition(self, fn: Callable[[], bool]) -> WorkflowFuture:
+        fut = WorkflowFuture("condition")
+        self._conditions.append((fn, fut))
+        return fut
+
+    def start_child(self, command: cmd.StartChildWorkflowExecution, handle: WorkflowFuture) -> Any:
+        event = self._issue(command)
+        if event is not None:
+            self._children[event.event_id] = handle
+        return handle
+
+    def patch(self, patch_id: str, deprecated: bool) -> bool:
+        self.check_not_query("check a patch")
+        marker = cmd.RecordMarker(marker_name=VERSION_MARKER, details={"patch_id": patch_id})
+        if self._expected is None:  # live: new code path; record the marker unless deprecated
+            if not deprecated:
+                self._issue(marker)
+            return True
+        if self._expected and marker.matches(self._expected[0]):
+            self._issue(marker)
+            return True
+        return False
+
+
+def _call_opt(handler: Callable[..., Any]) -> Any:
+    try:
+        params = inspect.signature(handler).parameters
+    except (TypeError, ValueError):
+        return handler(None)
+    return handler() if not params else handler(None)

@@ -1,0 +1,73 @@
+"""The replay engine's SQLite tables: runs, their histories, task queues, durable timers, workers."""
+
+from __future__ import annotations
+
+ENGINE = "replay"
+SCHEMA_VERSION = 1
+CLOCK_META = "replay.virtual_time"
+
+DDL = """
+CREATE TABLE rp_runs (
+    run_id TEXT PRIMARY KEY,
+    workflow_id TEXT NOT NULL,
+    workflow_type TEXT NOT NULL,
+    task_queue TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    result TEXT,
+    failure TEXT,
+    stuck TEXT,
+    started_at REAL NOT NULL,
+    closed_at REAL,
+    parent_run_id TEXT,
+    parent_initiated_id INTEGER,
+    next_event_id INTEGER NOT NULL DEFAULT 1,
+    warned INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX rp_runs_workflow ON rp_runs (workflow_id, seq);
+CREATE TABLE rp_history (
+    run_id TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    time REAL NOT NULL,
+    event_type TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    PRIMARY KEY (run_id, event_id)
+) WITHOUT ROWID;
+CREATE TABLE rp_tasks (
+    task_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    task_queue TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    type_name TEXT NOT NULL,
+    scheduled_event_id INTEGER NOT NULL,
+    started_event_id INTEGER,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    visible_at REAL NOT NULL,
+    first_scheduled_at REAL NOT NULL,
+    lease_owner TEXT,
+    lease_expires REAL,
+    blocked TEXT,
+    rerun INTEGER NOT NULL DEFAULT 0,
+    payload TEXT NOT NULL DEFAULT '{}',
+    last_failure TEXT,
+    heartbeat TEXT
+);
+CREATE INDEX rp_tasks_poll ON rp_tasks (kind, task_queue, visible_at);
+CREATE TABLE rp_timers (
+    run_id TEXT NOT NULL,
+    timer_id TEXT NOT NULL,
+    started_event_id INTEGER NOT NULL,
+    fire_at REAL NOT NULL,
+    PRIMARY KEY (run_id, timer_id)
+);
+CREATE INDEX rp_timers_due ON rp_timers (fire_at);
+CREATE TABLE rp_workers (
+    worker_id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    task_queue TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    stopped INTEGER NOT NULL DEFAULT 0
+);
+"""

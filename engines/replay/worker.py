@@ -1,0 +1,286 @@
+"""Workers: poll the task queues, replay workflow code, run activities, skip idle time.
+
+A worker holds nothing a crash could lose: every decision is committed before the next step,
+and a task it held when it died becomes claimable again when its lease runs out. Run one in
+the current process (`Worker.run`) or as its own OS process (`workflow-canvas replay worker`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable, Literal, Mapping
+
+from engines.clock import VirtualClock, WallClock
+from engines.replay import activity as _activity
+from engines.replay.context import WorkflowInfo, activity_name, to_payload, workflow_name
+from engines.replay.driver import Driver
+from engines.replay.errors import (
+    ApplicationError,
+    NondeterminismError,
+    NotRegisteredError,
+    ReplayError,
+    WorkerCrashed,
+)
+from engines.replay.server import HOST, LeaseLost, Server
+from engines.trace import Severity
+
+PointHook = Callable[[str], None]
+
+
+@dataclass
+class WorkerStats:
+    """What one worker did: engine figures for a run's `extra`."""
+
+    workflow_tasks: int = 0
+    activity_tasks: int = 0
+    replayed_events: int = 0      # events re-read and handed back to the code on replay
+    new_commands: int = 0         # commands that became new events
+    time_skips: int = 0
+    failed_workflow_tasks: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def failure_of(exc: BaseException) -> dict[str, Any]:
+    """An activity's exception as a stored failure (type, message, non_retryable)."""
+    if isinstance(exc, ApplicationError):
+        return exc.to_failure()
+    retryable = getattr(exc, "retryable", True)
+    return {"type": getattr(exc, "type_name", type(exc).__name__), "message": str(exc), "non_retryable": not retryable}
+
+
+def _registry(items: Iterable[Callable] | Mapping[str, Callable], name_of: Callable[[Callable], str]) -> dict[str, Callable]:
+    if isinstance(items, Mapping):
+        return dict(items)
+    return {name_of(fn): fn for fn in items}
+
+
+class Worker:
+    """Polls one task queue for the workflow and activity types it was given."""
+
+    def __init__(self, server: Server, *, task_queue: str = "default", workflows: Iterable[Callable] | Mapping[str, Callable] = (),
+                 activities: Iterable[Callable] | Mapping[str, Callable] = (), skip_time: bool = False,
+                 idempotency_keys: bool = True, crash_after_effect: str | None = None, crash_at: str | None = None,
+                 crash_mode: Literal["raise", "exit"] = "raise", on_point: PointHook | None = None,
+                 identity: str | None = None, poll_interval: float = 0.05) -> None:
+        self.server = server
+        self.task_queue = task_queue
+        self.workflows = _registry(workflows, workflow_name)
+        self.activities = _registry(activities, activity_name)
+        self.skip_time = skip_time
+        self.idempotency_keys = idempotency_keys
+        self.crash_after_effect = crash_after_effect
+        self.crash_at = crash_at  # any point name, e.g. "activity-recorded:ChargeCard"
+        self.crash_mode = crash_mode
+        self.on_point = on_point
+        self.identity = identity or f"{os.getpid()}@{HOST}-{uuid.uuid4().hex[:6]}"
+        self.poll_interval = poll_interval
+        self.stats = WorkerStats()
+        self.started = False
+        self.dead = False
+        self._wall = WallClock()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> "Worker":
+        if self.dead:
+            raise ReplayError(f"worker {self.identity} has crashed; start a new one")
+        if not self.started:
+            self.server.register_worker(self.identity, self.task_queue)
+            self.started = True
+            retried = self.server.retry_blocked(list(self.workflows))
+            self.server.emit("WorkerStarted", self.identity,
+                             f"worker {self.identity} polls queue {self.task_queue}"
+                             + (f"; {retried} failed workflow task(s) retried with this code" if retried else ""),
+                             task_queue=self.task_queue)
+        return self
+
+    def stop(self) -> None:
+        if self.started and not self.dead:
+            self.server.stop_worker(self.identity)
+            self.server.emit("WorkerStopped", self.identity, f"worker {self.identity} stopped")
+            self.started = False
+
+    def crash(self, why: str = "the worker process died") -> None:
+        """Vanish like a killed process: no cleanup, leases stay until they run out."""
+        self.dead = True
+        self.server.stop_worker(self.identity, crashed=True)
+        self.server.emit("WorkerCrashed", self.identity, why, Severity.ERROR)
+
+    def __enter__(self) -> "Worker":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # --- the poll loop ------------------------------------------------------------------------
+    def run(self, *, until_idle: bool = True, until: datetime | None = None, max_tasks: int | None = None) -> WorkerStats:
+        """Poll until idle (nothing runnable and, in skip-time, nothing due ever), until `until`
+        (virtual time), or for `max_tasks` tasks. Skip-time jumps the clock when nothing is runnable."""
+        self.start()
+        done = 0
+        while True:
+            self.server.sync_time()
+            if self.step():
+                done += 1
+                if max_tasks is not None and done >= max_tasks:
+                    return self.stats
+                continue
+            if self.skip_time:
+                if self.server.busy_elsewhere(self.identity):
+                    self._wait_real(advance=False)
+                    continue
+                due = self.server.next_due()
+                if due is None or (until is not None and due > until):
+                    if until is not None:
+                        self.server.advance_to(until)
+                        return self.stats
+                    if until_idle:
+                        return self.stats
+                    self._wait_real(advance=False)
+                    continue
+                self._skip_to(due)
+            else:
+                if until is not None and self.server.now() >= until:
+                    return self.stats
+                if until_idle:
+                    return self.stats
+                self._wait_real(advance=True)
+
+    def _skip_to(self, due: datetime) -> None:
+        before = self.server.now()
+        if due > before:
+            self.server.advance_to(due)
+            self.stats.time_skips += 1
+            gap = (due - before).total_seconds()
+            self.server.emit("TimeSkipped", self.identity,
+                             f"nothing is runnable: the virtual clock jumps {_human(gap)} to {due:%Y-%m-%d %H:%M:%S}",
+                             seconds=gap)
+
+    def _wait_real(self, advance: bool) -> None:
+        self._wall.sleep(self.poll_interval)
+        if advance and isinstance(self.server.clock, VirtualClock):
+            self.server.advance_to(self.server.now() + _td(self.poll_interval))
+
+    def step(self) -> bool:
+        """Fire due timers, then run one workflow task or one activity task. False when idle."""
+        fired = self.server.fire_due_timers()
+        return self.run_workflow_task() or self.run_activity_task() or fired > 0
+
+    def _point(self, name: str) -> None:
+        if self.on_point is not None:
+            self.on_point(name)
+        if self.crash_at == name:
+            self._crash_now(why=f"the worker died at {name}")
+
+    # --- workflow tasks ----------------------------------------------------------------------
+    def run_workflow_task(self) -> bool:
+        claim = self.server.claim_workflow_task(self.task_queue, self.identity, list(self.workflows))
+        if claim is None:
+            return False
+        self._point(f"workflow-task-started:{claim.workflow_type}")
+        events = self.server.history(claim.run_id, upto=claim.started_event_id)
+        first = events[0].attributes
+        info = WorkflowInfo(workflow_id=claim.workflow_id, run_id=claim.run_id, workflow_type=claim.workflow_type,
+                            task_queue=first.get("task_queue", self.task_queue), start_time=events[0].time,
+                            continued_from_run_id=first.get("continued_from_run_id"),
+                            parent_workflow_id=first.get("parent_workflow_id"))
+        driver = Driver(self.workflows[claim.workflow_type], info, warn_limit=self.server.limits.warn)
+        self.stats.workflow_tasks += 1
+        try:
+            commands = driver.run(events)
+        except NondeterminismError as exc:
+            self._fail_task(claim, "NonDeterministicError", exc, "NondeterminismError")
+            return True
+        except ReplayError as exc:
+            self._fail_task(claim, "WorkflowTaskFailed", exc, "WorkflowTaskFailed")
+            return True
+        finally:
+            self.stats.replayed_events += driver.replayed_events
+        try:
+            self.server.complete_workflow_task(claim, commands)
+        except LeaseLost as exc:
+            self.server.emit("LeaseLost", claim.workflow_id, f"{exc}; the decision is dropped", Severity.WARNING)
+            return True
+        self.stats.new_commands += len(commands)
+        self._point(f"workflow-task-completed:{claim.workflow_type}")
+        return True
+
+    def _fail_task(self, claim: Any, cause: str, exc: Exception, kind: str) -> None:
+        self.stats.failed_workflow_tasks += 1
+        self.stats.problems.append(str(exc))
+        self.server.emit(kind, claim.workflow_id, str(exc), Severity.ERROR, **(
+            {"event_id": exc.event_id, "recorded": exc.recorded, "asked": exc.asked} if isinstance(exc, NondeterminismError) else {}))
+        self.server.fail_workflow_task(claim, cause, str(exc))
+
+    # --- activity tasks ----------------------------------------------------------------------
+    def run_activity_task(self) -> bool:
+        claim = self.server.claim_activity_task(self.task_queue, self.identity, list(self.activities))
+        if claim is None:
+            return False
+        self.stats.activity_tasks += 1
+        key = f"{claim.workflow_id}-{claim.activity_id}" if self.idempotency_keys else None
+        now = self.server.now()
+        info = _activity.ActivityInfo(
+            workflow_id=claim.workflow_id, run_id=claim.run_id, activity_id=claim.activity_id,
+            activity_type=claim.activity_type, attempt=claim.attempt, idempotency_key=key,
+            scheduled_time=claim.scheduled_time, current_time=now, heartbeat_details=claim.heartbeat_details,
+            _heartbeat=lambda details: self.server.heartbeat(claim, details))
+        self.server.emit("ActivityTaskStarted", claim.workflow_id,
+                         f"attempt {claim.attempt} of {claim.activity_type} runs on {self.identity}"
+                         + (f" with idempotency key {key}" if key else " without an idempotency key"),
+                         activity_type=claim.activity_type, attempt=claim.attempt, idempotency_key=key)
+        self._point(f"activity-started:{claim.activity_type}")
+        failure = None
+        result = None
+        _activity._current.append(info)
+        try:
+            result = to_payload(self.activities[claim.activity_type](*claim.args), f"result of {claim.activity_type}")
+        except Exception as exc:  # noqa: BLE001 - any failure of user code is one failed attempt
+            failure = failure_of(exc)
+        finally:
+            _activity._current.pop()
+        if failure is None:
+            self._point(f"activity-effect:{claim.activity_type}")
+            if self.crash_after_effect == claim.activity_type:
+                self._crash_now(f"the worker died after {claim.activity_type} reached the service and before its "
+                                "result was recorded (the crash window)")
+        try:
+            if failure is None:
+                self.server.complete_activity(claim, result)
+            else:
+                self.server.fail_activity(claim, failure)
+        except LeaseLost as exc:
+            self.server.emit("LeaseLost", claim.workflow_id, f"{exc}; the result is dropped", Severity.WARNING)
+            return True
+        self._point(f"activity-recorded:{claim.activity_type}")
+        return True
+
+    def _crash_now(self, why: str) -> None:
+        if self.crash_mode == "exit":
+            os._exit(70)
+        self.crash(why)
+        raise WorkerCrashed(why)
+
+    def known_types(self) -> tuple[list[str], list[str]]:
+        return list(self.workflows), list(self.activities)
+
+    def require(self, workflow_type: str) -> Callable:
+        if workflow_type not in self.workflows:
+            raise NotRegisteredError(f"workflow type {workflow_type!r} is not registered (known: {', '.join(self.workflows)})")
+        return self.workflows[workflow_type]
+
+
+def _td(seconds: float):
+    from datetime import timedelta
+
+    return timedelta(seconds=seconds)
+
+
+def _human(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:g} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds:g} s"
