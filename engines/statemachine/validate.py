@@ -1,0 +1,309 @@
+"""Validate a definition and report *every* problem, each naming the state and the field.
+
+Shape checks come from the pydantic models; graph and expression checks are done here: unknown
+`Next`/`Default`/Catch targets, unreachable states, no terminal state, Wait with not exactly one
+duration, `States.ALL` not alone or not last, unknown `States.*` error names, bad paths and
+intrinsics, JSONPath-only fields in JSONata mode (and the reverse), bad `{% %}` expressions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engines.statemachine import intrinsics, jsonata_mode, paths
+from engines.statemachine.choice import ALL_COMPARATORS, parse_timestamp
+from engines.statemachine.errors import ALL, PREDEFINED, DefinitionError
+from engines.statemachine.models import STATE_TYPES, Definition
+
+WAIT_FIELDS = ("Seconds", "Timestamp", "SecondsPath", "TimestampPath")
+JSONPATH_ONLY = ("InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath",
+                 "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "ErrorPath",
+                 "CausePath", "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath")
+JSONATA_ONLY = ("Arguments", "Output", "Items")
+REFERENCE_FIELDS = ("ResultPath", "ItemsPath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath",
+                    "HeartbeatSecondsPath", "MaxConcurrencyPath", "ToleratedFailureCountPath",
+                    "ToleratedFailurePercentagePath")
+
+
+def parse_json(text: str, source: str = "definition") -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DefinitionError([f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"], source) from None
+
+
+def load_definition(source: str | Path | dict, *, name: str | None = None) -> dict:
+    """A validated definition as a plain dict (from a dict, JSON text or a file path)."""
+    label = name or "definition"
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+        p = Path(source)
+        label = name or str(p)
+        try:
+            text = p.read_text()
+        except OSError as exc:
+            raise DefinitionError([f"cannot read the file: {exc.strerror}"], label) from None
+        data = parse_json(text, label)
+    elif isinstance(source, str):
+        data = parse_json(source, label)
+    else:
+        data = source
+    problems = validate(data)
+    if problems:
+        raise DefinitionError(problems, label)
+    return data
+
+
+def validate(data: Any) -> list[str]:
+    """Every problem in a definition; an empty list means it is valid."""
+    if not isinstance(data, dict):
+        return ["the definition must be a JSON object with StartAt and States"]
+    problems: list[str] = []
+    try:
+        Definition.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_pydantic_messages(exc))
+    top_ql = data.get("QueryLanguage", "JSONPath")
+    _scope(data, "", top_ql, problems)
+    seen: set[str] = set()
+    return [p for p in problems if not (p in seen or seen.add(p))]
+
+
+def _where(loc: tuple) -> str:
+    """Turn a pydantic location into `State 'X' field 'Y'` words."""
+    parts, i, out = list(loc), 0, []
+    while i < len(parts):
+        p = parts[i]
+        if p == "States" and i + 1 < len(parts):
+            out.append(f"state {parts[i + 1]!r}")
+            i += 2
+            if i < len(parts) and parts[i] in STATE_TYPES:
+                i += 1  # the discriminator tag pydantic inserts
+            continue
+        if isinstance(p, int):
+            out[-1:] = [f"{out[-1]}[{p}]" if out else f"[{p}]"]
+        elif p in ("Branches", "ItemProcessor", "Iterator", "Choices", "Retry", "Catch", "And", "Or", "Not"):
+            out.append(p)
+        else:
+            out.append(f"field {p!r}")
+        i += 1
+    return " ".join(out) or "top level"
+
+
+def _pydantic_messages(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc, msg, typ = err["loc"], err["msg"], err["type"]
+        if typ == "union_tag_invalid":
+            msg = f"Type must be one of {', '.join(STATE_TYPES)}, not {err.get('input', {}).get('Type')!r}" \
+                if isinstance(err.get("input"), dict) else msg
+        elif typ == "union_tag_not_found":
+            msg = "field 'Type' is missing"
+        elif typ == "extra_forbidden":
+            msg = "unknown field for this state type"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        out.append(f"{_where(tuple(loc))}: {msg}")
+    return out
+
+
+def _scope(scope: dict, prefix: str, ql: str, problems: list[str]) -> None:
+    states = scope.get("States")
+    start = scope.get("StartAt")
+    if not isinstance(states, dict):
+        return
+    where = prefix or "top level"
+    if isinstance(start, str) and start not in states:
+        problems.append(f"{where}: StartAt {start!r} is not a state")
+    edges: dict[str, list[str]] = {}
+    terminal = False
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        label = f"state {prefix + name!r}"
+        sql = state.get("QueryLanguage", ql)
+        if ql == "JSONata" and state.get("QueryLanguage") == "JSONPath":
+            problems.append(f"{label}: field 'QueryLanguage': cannot go back to JSONPath under a JSONata definition")
+        targets = _targets(state)
+        for field, target in targets:
+            if target not in states:
+                problems.append(f"{label}: field '{field}' names {target!r}, which is not a state in this scope")
+        edges[name] = [t for _, t in targets]
+        typ = state.get("Type")
+        if state.get("End") is True or typ in ("Succeed", "Fail"):
+            terminal = True
+        _state_checks(state, label, sql, problems)
+        if typ == "Parallel":
+            for i, branch in enumerate(state.get("Branches") or []):
+                if isinstance(branch, dict):
+                    _scope(branch, f"{prefix}{name}.Branches[{i}].", branch.get("QueryLanguage", sql), problems)
+        if typ == "Map":
+            proc = state.get("ItemProcessor") or state.get("Iterator")
+            if isinstance(proc, dict):
+                _scope(proc, f"{prefix}{name}.ItemProcessor.", proc.get("QueryLanguage", sql), problems)
+    if isinstance(start, str) and start in states:
+        seen, todo = {start}, [start]
+        while todo:
+            for t in edges.get(todo.pop(), []):
+                if t in states and t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        for name in states:
+            if name not in seen:
+                problems.append(f"state {prefix + name!r}: is not reachable from StartAt {start!r}")
+    if not terminal:
+        problems.append(f"{where}: no terminal state (End: true, Succeed or Fail), so the machine can never finish")
+
+
+def _targets(state: dict) -> list[tuple[str, str]]:
+    out = []
+    if isinstance(state.get("Next"), str):
+        out.append(("Next", state["Next"]))
+    if isinstance(state.get("Default"), str):
+        out.append(("Default", state["Default"]))
+    for i, rule in enumerate(state.get("Choices") or []):
+        if isinstance(rule, dict) and isinstance(rule.get("Next"), str):
+            out.append((f"Choices[{i}].Next", rule["Next"]))
+    for i, c in enumerate(state.get("Catch") or []):
+        if isinstance(c, dict) and isinstance(c.get("Next"), str):
+            out.append((f"Catch[{i}].Next", c["Next"]))
+    return out
+
+
+def _state_checks(state: dict, label: str, ql: str, problems: list[str]) -> None:
+    typ = state.get("Type")
+    if typ == "Wait":
+        present = [f for f in WAIT_FIELDS if f in state]
+        if len(present) != 1:
+            got = ", ".join(present) if present else "none"
+            problems.append(f"{label}: a Wait needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath (has {got})")
+        ts = state.get("Timestamp")
+        if isinstance(ts, str) and not jsonata_mode.is_expression(ts) and parse_timestamp(ts) is None:
+            problems.append(f"{label}: field 'Timestamp': {ts!r} is not an RFC 3339 timestamp like 2026-01-31T00:00:00Z")
+        if isinstance(state.get("Seconds"), int) and state["Seconds"] < 0:
+            problems.append(f"{label}: field 'Seconds' must not be negative")
+    if typ == "Fail":
+        for a, b in (("Error", "ErrorPath"), ("Cause", "CausePath")):
+            if a in state and b in state:
+                problems.append(f"{label}: has both {a} and {b}; use one")
+    if typ == "Task":
+        t, h = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
+        if isinstance(t, int) and isinstance(h, int) and h >= t:
+            problems.append(f"{label}: HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})")
+        for f in ("TimeoutSeconds", "HeartbeatSeconds"):
+            v = state.get(f)
+            if isinstance(v, int) and v < 1:
+                problems.append(f"{label}: field '{f}' must be a positive integer")
+    for kind in ("Retry", "Catch"):
+        items = state.get(kind) or []
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict):
+                continue
+            eq = item.get("ErrorEquals") or []
+            if ALL in eq and len(eq) != 1:
+                problems.append(f"{label}: {kind}[{i}] ErrorEquals: States.ALL must be alone in its list")
+            if ALL in eq and i != len(items) - 1:
+                problems.append(f"{label}: {kind}[{i}] ErrorEquals: States.ALL must be in the last {'retrier' if kind == 'Retry' else 'catcher'}")
+            for e in eq:
+                if isinstance(e, str) and e.startswith("States.") and e not in PREDEFINED:
+                    problems.append(f"{label}: {kind}[{i}] ErrorEquals: {e!r} is not a predefined error name")
+            if kind == "Catch":
+                if ql == "JSONata" and "ResultPath" in item:
+                    problems.append(f"{label}: Catch[{i}] field 'ResultPath' is JSONPath-only; use Output in JSONata mode")
+                rp = item.get("ResultPath")
+                if isinstance(rp, str) and not paths.is_reference_path(rp):
+                    problems.append(f"{label}: Catch[{i}] field 'ResultPath': {rp!r} is not a reference path (only . and [] allowed)")
+    if ql == "JSONata":
+        for f in JSONPATH_ONLY:
+            if f in state:
+                problems.append(f"{label}: field '{f}' is JSONPath-only; in JSONata mode use Arguments/Output/Items")
+        _expressions(state, label, problems)
+        for i, rule in enumerate(state.get("Choices") or []):
+            if isinstance(rule, dict) and "Condition" not in rule:
+                problems.append(f"{label}: Choices[{i}] needs a Condition in JSONata mode")
+        return
+    for f in JSONATA_ONLY:
+        if f in state:
+            problems.append(f"{label}: field '{f}' is JSONata-only; set QueryLanguage to JSONata or use the JSONPath fields")
+    for f in ("InputPath", "OutputPath", "ErrorPath", "CausePath"):
+        v = state.get(f)
+        if isinstance(v, str) and (err := paths.check_path(v)):
+            problems.append(f"{label}: field '{f}': {err}")
+    for f in REFERENCE_FIELDS:
+        v = state.get(f)
+        if isinstance(v, str) and not (paths.is_reference_path(v) or _is_variable_path(v)
+                                       or (v.startswith("$$") and paths.is_reference_path(v[1:]))):
+            problems.append(f"{label}: field '{f}': {v!r} is not a reference path (only . and [] allowed, no filters or functions)")
+    for f in ("Parameters", "ResultSelector", "ItemSelector", "Assign"):
+        if f in state:
+            _template(state[f], f"{label}: field '{f}'", problems)
+    for i, rule in enumerate(state.get("Choices") or []):
+        if isinstance(rule, dict):
+            _rule(rule, f"{label}: Choices[{i}]", problems, top=True)
+
+
+def _is_variable_path(v: str) -> bool:
+    return v.startswith("$") and len(v) > 1 and v[1] not in ".[$"
+
+
+def _template(template: Any, where: str, problems: list[str]) -> None:
+    if isinstance(template, dict):
+        for k, v in template.items():
+            if k.endswith(".$"):
+                if not isinstance(v, str):
+                    problems.append(f"{where} key {k!r}: a '.$' key needs a path or intrinsic string")
+                elif intrinsics.is_intrinsic(v):
+                    try:
+                        intrinsics.parse(v)
+                    except intrinsics.IntrinsicSyntaxError as exc:
+                        problems.append(f"{where} key {k!r}: {exc}")
+                elif not _is_variable_path(v) and (err := paths.check_path(v)):
+                    problems.append(f"{where} key {k!r}: {err}")
+            else:
+                _template(v, where, problems)
+    elif isinstance(template, list):
+        for v in template:
+            _template(v, where, problems)
+
+
+def _rule(rule: dict, where: str, problems: list[str], top: bool) -> None:
+    if top and "Next" not in rule:
+        problems.append(f"{where}: a top-level Choice rule needs Next")
+    if not top and "Next" in rule:
+        problems.append(f"{where}: a nested rule must not have Next")
+    logic = [k for k in ("And", "Or", "Not") if k in rule]
+    comps = [k for k in ALL_COMPARATORS if k in rule]
+    if len(logic) + len(comps) != 1:
+        found = ", ".join(logic + comps) or "none"
+        problems.append(f"{where}: needs exactly one comparator or And/Or/Not (found {found})")
+    for k in logic:
+        subs = rule[k] if k != "Not" else [rule[k]]
+        for j, sub in enumerate(subs if isinstance(subs, list) else []):
+            if isinstance(sub, dict):
+                _rule(sub, f"{where}.{k}[{j}]" if k != "Not" else f"{where}.Not", problems, top=False)
+    if comps:
+        var = rule.get("Variable")
+        if not isinstance(var, str):
+            problems.append(f"{where}: a comparator rule needs Variable")
+        elif not (paths.check_path(var) is None or _is_variable_path(var)):
+            problems.append(f"{where}: field 'Variable': {paths.check_path(var)}")
+        c = comps[0]
+        if c.endswith("Path") and isinstance(rule[c], str) and paths.check_path(rule[c]) and not _is_variable_path(rule[c]):
+            problems.append(f"{where}: field '{c}': {paths.check_path(rule[c])}")
+
+
+def _expressions(value: Any, where: str, problems: list[str]) -> None:
+    if jsonata_mode.is_expression(value):
+        if err := jsonata_mode.check_expression(value):
+            problems.append(f"{where}: {err}")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k in ("Branches", "ItemProcessor", "Iterator"):
+                continue
+            _expressions(v, where if k in ("Choices",) else f"{where} field {k!r}" if "field" not in where else where, problems)
+    elif isinstance(value, list):
+        for v in value:
+            _expressions(v, where, problems)
