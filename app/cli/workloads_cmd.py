@@ -52,6 +52,7 @@ def _add_run(sub) -> None:
     parser.add_argument("--scenario", default="happy", help="e.g. happy, cancel, crash (default: happy)")
     parser.add_argument("--day", type=float, default=None, help="the virtual day of the scenario's action (cancel, crash)")
     parser.add_argument("--engine", default="all", choices=("replay", "dag", "statemachine", "all"))
+    parser.add_argument("--verbose", "-v", action="store_true", help="show each event's plain-words detail")
     parser.add_argument("--json", action="store_true", help="print per engine {status, outcome, problems, trace}")
     parser.set_defaults(handler=_run)
 
@@ -175,28 +176,34 @@ def _run(args) -> int:
 
         print_json({engine: run.to_json() for engine, run in runs.items()})
         return 0
-    _print_timelines(runs)
+    _print_timelines(runs, args.verbose)
     return 0
 
 
-def _print_timelines(runs) -> None:
-    """Rich side-by-side timelines: one column per engine, events by virtual day, outcome last."""
+def _print_timelines(runs, verbose: bool = False) -> None:
+    """Rich side-by-side timelines: a row per virtual moment, a column per engine, outcomes last."""
+    from collections import defaultdict
+
     from rich.console import Console
     from rich.table import Table
 
     from engines.clock import day_of
     from workloads.verifier import describe_outcome
 
-    table = Table(show_lines=False, expand=True)
+    cells: dict[float, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for engine, run in runs.items():
+        for e in run.trace:
+            style = {"warning": "yellow", "error": "red"}.get(e.severity.value, "")
+            what = e.data.get("activity_type") or e.data.get("attributes", {}).get("activity_type") or e.subject
+            text = f"{e.kind} [dim]{what}[/]" + (f"\n  [dim]{e.detail}[/]" if verbose and e.detail else "")
+            cells[round(day_of(e.time), 4)][engine].append(f"[{style}]{text}[/]" if style else text)
+    table = Table(expand=True, show_lines=True)
+    table.add_column("day", justify="right", no_wrap=True)
     for engine in runs:
         table.add_column(engine, ratio=1, overflow="fold")
-    columns = []
-    for run in runs.values():
-        rows = [f"[dim]day {day_of(e.time):5.2f}[/] {e.kind} [dim]{e.subject}[/]"
-                + (f"\n  [dim]{e.detail}[/]" if e.detail else "") for e in run.trace]
-        rows.append(f"[bold]{describe_outcome(run.outcome)}[/]")
-        rows.extend(f"[red]{p}[/]" for p in run.outcome.problems)
-        columns.append(rows)
-    for i in range(max(len(c) for c in columns)):
-        table.add_row(*(c[i] if i < len(c) else "" for c in columns))
+    for day in sorted(cells):
+        table.add_row(f"{day:g}", *("\n".join(cells[day].get(engine, [])) for engine in runs))
+    table.add_row("end", *(f"[bold]{describe_outcome(run.outcome)}[/]" for run in runs.values()))
+    if any(run.outcome.problems for run in runs.values()):
+        table.add_row("why", *("\n".join(f"[red]{p}[/]" for p in run.outcome.problems) for run in runs.values()))
     Console().print(table)
