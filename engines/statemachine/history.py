@@ -10,10 +10,10 @@ restarted process's clock can be set back to where the dead one stood.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from engines import jsonio
 from engines.store import Store
 
 ENGINE = "statemachine"
@@ -72,12 +72,12 @@ class ExecutionStore:
         with self.store.transaction() as c:
             row = c.execute("SELECT MAX(version) FROM sfn_state_machines WHERE name = ?", (name,)).fetchone()
             version = (row[0] or 0) + 1
-            c.execute("INSERT INTO sfn_state_machines VALUES (?, ?, ?, ?)", (name, version, json.dumps(definition), created))
+            c.execute("INSERT INTO sfn_state_machines VALUES (?, ?, ?, ?)", (name, version, jsonio.dumps(definition), created))
         return version
 
     def definition(self, name: str, version: int) -> dict | None:
         row = self.store.one("SELECT definition FROM sfn_state_machines WHERE name = ? AND version = ?", (name, version))
-        return None if row is None else json.loads(row[0])
+        return None if row is None else jsonio.loads(row[0])
 
     # executions -----------------------------------------------------------------------------
     def insert_execution(self, row: dict) -> None:
@@ -107,7 +107,7 @@ class ExecutionStore:
     def history(self, arn: str) -> list[HistoryEvent]:
         rows = self.store.query("SELECT id, previous, timestamp, type, state, details FROM sfn_history "
                                 "WHERE execution = ? ORDER BY id", (arn,))
-        return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+        return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], jsonio.loads(r[5])) for r in rows]
 
     # task tokens ----------------------------------------------------------------------------
     def add_token(self, token: str, arn: str, thread: str) -> None:
@@ -121,7 +121,7 @@ class ExecutionStore:
     def set_token(self, token: str, status: str, answer: Any = None) -> None:
         with self.store.transaction() as c:
             c.execute("UPDATE sfn_tokens SET status = ?, answer = ? WHERE token = ?",
-                      (status, None if answer is None else json.dumps(answer), token))
+                      (status, None if answer is None else jsonio.dumps(answer), token))
 
     def close_tokens(self, arn: str) -> None:
         with self.store.transaction() as c:

@@ -11,7 +11,6 @@ any Catch, as AWS does.
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections import deque
@@ -20,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from engines import jsonio
 from engines.clock import EPOCH, Clock, VirtualClock, as_utc
 from engines.statemachine import choice, dataflow, jsonata_mode
 from engines.statemachine.errors import (
@@ -102,7 +102,7 @@ class _Exec:
     scopes: dict = field(default_factory=dict)
 
     def snapshot(self) -> str:
-        return json.dumps({"threads": self.threads, "seq": self.seq, "deadline": self.deadline})
+        return jsonio.dumps({"threads": self.threads, "seq": self.seq, "deadline": self.deadline})
 
 
 class Engine:
@@ -164,7 +164,7 @@ class Engine:
             ex.deadline = iso(now + timedelta(seconds=definition["TimeoutSeconds"]))
         top = self._new_thread(ex, None, "", definition["StartAt"], data, {})
         self.tables.insert_execution({"arn": arn, "name": name, "state_machine": state_machine, "version": version,
-                                      "status": "RUNNING", "input": json.dumps(data), "start": iso(now),
+                                      "status": "RUNNING", "input": jsonio.dumps(data), "start": iso(now),
                                       "runtime": ex.snapshot(), "next_event": 1})
         self._execs[arn] = ex
         self._event(ex, "ExecutionStarted", None, input=data, roleArn=f"arn:aws:iam::{ACCOUNT}:role/workflow-canvas",
@@ -203,8 +203,8 @@ class Engine:
         if row is None:
             raise ExecutionNotFound(f"no execution {arn!r}")
         definition, scopes = self._definition(row["state_machine"], row["version"])
-        rt = json.loads(row["runtime"])
-        ex = _Exec(arn, row["name"], row["state_machine"], row["version"], definition, row["status"], json.loads(row["input"]),
+        rt = jsonio.loads(row["runtime"])
+        ex = _Exec(arn, row["name"], row["state_machine"], row["version"], definition, row["status"], jsonio.loads(row["input"]),
                    parse_iso(row["start"]), rt["threads"], row["next_event"], seq=rt["seq"], deadline=rt.get("deadline"),
                    scopes=scopes)
         self._execs[arn] = ex
@@ -224,7 +224,7 @@ class Engine:
             raise ExecutionNotFound(f"no execution {arn!r}")
         return {"executionArn": arn, "name": row["name"], "stateMachineArn": machine_arn(row["state_machine"]),
                 "version": row["version"], "status": row["status"], "startDate": row["start"], "stopDate": row["stop"],
-                "input": json.loads(row["input"]), "output": None if row["output"] is None else json.loads(row["output"]),
+                "input": jsonio.loads(row["input"]), "output": None if row["output"] is None else jsonio.loads(row["output"]),
                 "error": row["error"], "cause": row["cause"]}
 
     def get_execution_history(self, arn: str) -> list[HistoryEvent]:
@@ -344,7 +344,7 @@ class Engine:
     def _checkpoint(self, ex: _Exec) -> None:
         fields = {"status": ex.status, "runtime": ex.snapshot(), "next_event": ex.next_event}
         if ex.status != "RUNNING":
-            fields.update(output=None if ex.output is None else json.dumps(ex.output), error=ex.error, cause=ex.cause,
+            fields.update(output=None if ex.output is None else jsonio.dumps(ex.output), error=ex.error, cause=ex.cause,
                           stop=iso(ex.stop) if ex.stop else None)
         events, ex.events = ex.events, []
         self.tables.checkpoint(ex.arn, fields, events, iso(self.clock.now()))
@@ -354,7 +354,7 @@ class Engine:
         eid = ex.next_event
         ex.next_event += 1
         now = self.clock.now()
-        ex.events.append((ex.arn, eid, eid - 1, iso(now), kind, state, json.dumps(details, default=str)))
+        ex.events.append((ex.arn, eid, eid - 1, iso(now), kind, state, jsonio.dumps(details)))
         bad = kind.endswith(("Failed", "TimedOut", "Aborted"))
         self.recorder.emit(now, kind, state or ex.name, describe(kind, state, details),
                            Severity.WARNING if bad else Severity.INFO, execution=ex.name, event_id=eid, **details)
@@ -644,7 +644,7 @@ class Engine:
     def _poll_callback(self, ex: _Exec, th: dict, state: dict) -> bool:
         tok = self.tables.token(th["token"])
         if tok and tok["status"] == "answered":
-            answer = json.loads(tok["answer"])
+            answer = jsonio.loads(tok["answer"])
             self.tables.set_token(th["token"], "closed", answer)
             self._tokens.pop(th["token"], None)
             if answer["ok"]:
