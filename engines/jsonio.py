@@ -30,5 +30,14 @@ def dumps(obj: Any) -> str:
         return json.dumps(obj, default=_fallback)
 
 
+def dumps_strict(obj: Any) -> str:
+    """Compact JSON text, or TypeError/ValueError for anything JSON cannot hold (payloads must
+    survive a restart exactly, so nothing is silently turned into a string)."""
+    try:
+        return orjson.dumps(obj, option=_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(obj, allow_nan=False)  # wide ints pass here; other types raise TypeError
+
+
 def loads(text: str | bytes) -> Any:
     return orjson.loads(text)

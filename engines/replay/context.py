@@ -8,7 +8,6 @@ event the first time and checks it against the history on every replay.
 
 from __future__ import annotations
 
-import json
 import random as _random
 import uuid
 from asyncio import CancelledError
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
 
+from engines import jsonio
 from engines.replay import commands as cmd
 from engines.replay.errors import ContinueAsNewError, PayloadError, QueryError
 from engines.replay.futures import WorkflowFuture
@@ -42,7 +42,7 @@ class WorkflowInfo:
 def to_payload(value: Any, what: str) -> Any:
     """Payloads are JSON: they must survive a restart, so they are stored, never pickled."""
     try:
-        return json.loads(json.dumps(value))
+        return jsonio.loads(jsonio.dumps_strict(value))
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"{what} cannot be stored as JSON: {exc}") from None
 

@@ -9,7 +9,6 @@ a restarted worker continues the same timeline.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import uuid
@@ -19,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from engines import jsonio
 from engines.clock import Clock, VirtualClock
 from engines.replay import commands as cmd
 from engines.replay.errors import (
@@ -53,7 +53,7 @@ class LeaseLost(Exception):
 
 def _dumps(value: Any, what: str) -> str:
     try:
-        return json.dumps(value)
+        return jsonio.dumps_strict(value)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"{what} cannot be stored as JSON: {exc}") from None
 
@@ -118,9 +118,9 @@ class ActivityClaim:
 def _row_to_execution(row) -> WorkflowExecution:
     return WorkflowExecution(
         workflow_id=row["workflow_id"], run_id=row["run_id"], workflow_type=row["workflow_type"],
-        task_queue=row["task_queue"], status=row["status"], input=json.loads(row["input"]),
-        result=json.loads(row["result"]) if row["result"] is not None else None,
-        failure=json.loads(row["failure"]) if row["failure"] else None, stuck=row["stuck"],
+        task_queue=row["task_queue"], status=row["status"], input=jsonio.loads(row["input"]),
+        result=jsonio.loads(row["result"]) if row["result"] is not None else None,
+        failure=jsonio.loads(row["failure"]) if row["failure"] else None, stuck=row["stuck"],
         started_at=_dt(row["started_at"]), closed_at=_dt(row["closed_at"]),
         history_length=row["next_event_id"] - 1, parent_run_id=row["parent_run_id"])
 
@@ -198,11 +198,11 @@ class Server:
 
     # --- history -----------------------------------------------------------------------------
     def _append(self, c, run_id: str, event_type: str, attrs: dict[str, Any], *, traced: bool = True) -> int:
-        row = c.execute("SELECT next_event_id, workflow_id FROM rp_runs WHERE run_id = ?", (run_id,)).fetchone()
+        row = c.execute("UPDATE rp_runs SET next_event_id = next_event_id + 1 WHERE run_id = ? "
+                        "RETURNING next_event_id - 1, workflow_id", (run_id,)).fetchone()
         event_id = row[0]
         c.execute("INSERT INTO rp_history (run_id, event_id, time, event_type, attributes) VALUES (?, ?, ?, ?, ?)",
                   (run_id, event_id, self._ts(), event_type, _dumps(attrs, f"attributes of {event_type}")))
-        c.execute("UPDATE rp_runs SET next_event_id = ? WHERE run_id = ?", (event_id + 1, run_id))
         if traced and self.trace is not None:
             self._pending_trace.append(((self.now(), event_type, row[1], describe(event_type, attrs),
                                          _SEVERITY.get(event_type, Severity.INFO)),
@@ -216,7 +216,7 @@ class Server:
             sql += " AND event_id <= ?"
             params = (run_id, upto)
         rows = self.store.query(sql + " ORDER BY event_id", params)
-        loads = json.loads
+        loads = jsonio.loads
         return [HistoryEvent(r[0], r[1], r[2], loads(r[3])) for r in rows]
 
     # --- runs --------------------------------------------------------------------------------
@@ -317,7 +317,7 @@ class Server:
         self._append(c, run_id, event_type, attrs)
         c.execute("UPDATE rp_runs SET status = ?, result = ?, failure = ?, closed_at = ?, stuck = NULL WHERE run_id = ?",
                   (status, _dumps(result, "workflow result") if result is not None else None,
-                   json.dumps(failure) if failure else None, self._ts(), run_id))
+                   jsonio.dumps_strict(failure) if failure else None, self._ts(), run_id))
         c.execute("DELETE FROM rp_tasks WHERE run_id = ?", (run_id,))
         c.execute("DELETE FROM rp_timers WHERE run_id = ?", (run_id,))
         run = c.execute("SELECT parent_run_id, parent_initiated_id, workflow_id, workflow_type FROM rp_runs WHERE run_id = ?",
@@ -408,7 +408,7 @@ class Server:
             payload = {**attrs, "workflow_id": claim.workflow_id}
             c.execute("INSERT INTO rp_tasks (kind, task_queue, run_id, type_name, scheduled_event_id, visible_at, "
                       "first_scheduled_at, payload) VALUES ('activity', ?, ?, ?, ?, ?, ?, ?)",
-                      (command.task_queue, run_id, command.activity_type, event_id, now, now, json.dumps(payload)))
+                      (command.task_queue, run_id, command.activity_type, event_id, now, now, jsonio.dumps_strict(payload)))
         elif isinstance(command, cmd.StartTimer):
             fire_at = now + command.seconds
             event_id = self._append(c, run_id, command.event_type, {**attrs, "fire_at": _dt(fire_at).isoformat()})
@@ -513,7 +513,7 @@ class Server:
                     "ORDER BY visible_at, task_id LIMIT 1", (task_queue, now, now, *types)).fetchone()
                 if row is None:
                     return None
-                payload = json.loads(row["payload"])
+                payload = jsonio.loads(row["payload"])
                 if row["lease_owner"] is not None:
                     self._attempt_failed(c, row, payload, {"type": "StartToCloseTimeout", "non_retryable": False,
                                                            "message": f"no result within {payload['start_to_close_timeout']:g} s "
@@ -528,7 +528,7 @@ class Server:
                     activity_type=payload["activity_type"], args=payload["input"], attempt=row["attempt"],
                     retry=RetryPolicy.from_json(payload["retry_policy"]), start_to_close=payload["start_to_close_timeout"],
                     scheduled_time=_dt(row["first_scheduled_at"]),
-                    heartbeat_details=json.loads(row["heartbeat"]) if row["heartbeat"] else None, worker_id=worker_id)
+                    heartbeat_details=jsonio.loads(row["heartbeat"]) if row["heartbeat"] else None, worker_id=worker_id)
 
     def heartbeat(self, claim: ActivityClaim, details: Any) -> None:
         with self._txn() as c:
@@ -553,7 +553,7 @@ class Server:
         """One attempt failed. Retries by the policy (True) or records ActivityTaskFailed (False)."""
         with self._txn() as c:
             row = self._check_lease(c, claim.task_id, claim.worker_id, claim.attempt)
-            return self._attempt_failed(c, row, json.loads(row["payload"]), failure, timed_out=False)
+            return self._attempt_failed(c, row, jsonio.loads(row["payload"]), failure, timed_out=False)
 
     def _attempt_failed(self, c, row, payload: dict, failure: dict, *, timed_out: bool) -> bool:
         attempt, now = row["attempt"], self._ts()
@@ -567,7 +567,7 @@ class Server:
         what = f"{payload['activity_type']} attempt {attempt} {'timed out' if timed_out else 'failed'}: {failure.get('type')}"
         if retry:
             c.execute("UPDATE rp_tasks SET attempt = attempt + 1, visible_at = ?, lease_owner = NULL, lease_expires = NULL, "
-                      "last_failure = ? WHERE task_id = ?", (now + delay, json.dumps(failure), row["task_id"]))
+                      "last_failure = ? WHERE task_id = ?", (now + delay, jsonio.dumps_strict(failure), row["task_id"]))
             self._pending_trace.append(((self.now(), "ActivityTaskTimedOut" if timed_out else "ActivityTaskFailed", subject,
                                          f"{what}; retry in {delay:g} s (attempt {attempt + 1})", Severity.WARNING),
                                         {"attempt": attempt, "activity_type": payload["activity_type"], "will_retry": True,
