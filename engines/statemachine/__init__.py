@@ -6,10 +6,11 @@ get_execution_history, resume), `Resources`/`TaskFailed`/`Deferred`/`TaskContext
 Resource ARNs to Python callables, `load_definition`/`validate`, `DefinitionError`.
 """
 
+from engines.statemachine.drawing import state_list
 from engines.statemachine.errors import DefinitionError, StatemachineError, StatesError, TaskTokenError
 from engines.statemachine.interpreter import Engine
 from engines.statemachine.resources import Deferred, Resources, TaskContext, TaskFailed
 from engines.statemachine.validate import load_definition, validate
 
-__all__ = ["DefinitionError", "Deferred", "Engine", "Resources", "StatemachineError", "StatesError", "TaskContext",
+__all__ = ["state_list", "DefinitionError", "Deferred", "Engine", "Resources", "StatemachineError", "StatesError", "TaskContext",
            "TaskFailed", "TaskTokenError", "load_definition", "validate"]

@@ -6,7 +6,7 @@ import pytest
 
 from engines.trace import OutcomeStatus
 from workloads.runner import run_workload, scenarios
-from workloads.nightly_etl.dag import SCENARIOS
+from workloads.nightly_etl.tables import SCENARIOS
 
 ENGINES = ("replay", "dag", "statemachine")
 LOADED = [{"day": "2026-01-01", "orders": 3, "revenue_cents": 4200 + 1999 + 650}]

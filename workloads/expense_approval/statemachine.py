@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from engines.clock import day_of
-from engines.statemachine import Engine, Resources, TaskContext, TaskTokenError
+from engines.statemachine import Engine, Resources, TaskContext, TaskTokenError, state_list
 from engines.trace import OutcomeStatus, TraceRecorder
 from workloads.expense_approval import claim as c
-from workloads.order_1001.statemachine import state_list
 from workloads.runs import WorkloadRun, outcome_from_ledger
 from workloads.services import Services
 

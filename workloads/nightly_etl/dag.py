@@ -2,7 +2,7 @@
 
 Short, stateless tasks over small SQLite tables (the day's source orders → a warehouse table),
 with task-level retries: what a DAG scheduler does well. Scenarios: "happy"; "flaky-transform"
-(a transient error twice, then it works: retries fix it); "bad-data" (a source row that cannot
+(one transient error, then it works: a retry fixes it); "bad-data" (a source row that cannot
 be parsed: every retry fails the same way, load never runs and the warehouse is left untouched).
 """
 
@@ -11,62 +11,28 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from engines.clock import EPOCH, VirtualClock
-from engines.dag import DAG, DagError, PythonOperator, Scheduler
-from engines.store import Store, open_store
+from engines.clock import EPOCH
+from engines.dag import DAG, PythonOperator, Scheduler
 from engines.trace import OutcomeStatus
 from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.nightly_etl.tables import SCENARIOS, EtlTables, prepare  # noqa: F401 - the runner reads SCENARIOS
 from workloads.services import Ledger
 
-SCENARIOS = ("happy", "flaky-transform", "bad-data")
 DAG_ID = "nightly_etl"
-SCHEMA_VERSION = 1
-DDL = """
-CREATE TABLE etl_source_orders (id INTEGER PRIMARY KEY, day TEXT NOT NULL, amount_cents TEXT NOT NULL);
-CREATE TABLE etl_warehouse_daily (day TEXT PRIMARY KEY, orders INTEGER NOT NULL, revenue_cents INTEGER NOT NULL);
-"""
 DURATIONS = {"extract": timedelta(minutes=2), "transform": timedelta(minutes=5), "load": timedelta(minutes=3)}
 
 
-class TransientWarehouseError(Exception):
-    """The warehouse connection dropped: a later try can work."""
-
-
-def seed(store: Store, day: str, *, bad: bool = False) -> None:
-    """Yesterday's orders in the source table (one unparseable amount with `bad`)."""
-    store.ensure_schema("nightly_etl", SCHEMA_VERSION, DDL)
-    rows = [(day, "4200"), (day, "1999"), (day, "650")] + ([(day, "42,00 EUR")] if bad else [])
-    with store.transaction() as c:
-        c.executemany("INSERT INTO etl_source_orders (day, amount_cents) VALUES (?, ?)", rows)
-
-
-def build_dag(store: Store, *, flaky_failures: int = 0) -> DAG:
-    """The DAG file. `flaky_failures`: how many transform tries hit a transient error."""
-    failures = {"left": flaky_failures}
+def build_dag(tables: EtlTables) -> DAG:
+    """The DAG file: three short tasks over the ETL tables, results passed on as XCom."""
 
     def extract(ds: str) -> list[list]:
-        rows = store.query("SELECT id, amount_cents FROM etl_source_orders WHERE day = ? ORDER BY id", (ds,))
-        return [[r[0], r[1]] for r in rows]
+        return tables.extract(ds)
 
     def transform(ti) -> dict:
-        if failures["left"] > 0:
-            failures["left"] -= 1
-            raise TransientWarehouseError("connection reset by the warehouse")
-        rows = ti.xcom_pull(task_ids="extract")
-        total = 0
-        for row_id, amount in rows:
-            try:
-                total += int(amount)
-            except ValueError:
-                raise ValueError(f"etl_source_orders row {row_id}: amount_cents {amount!r} is not a number") from None
-        return {"orders": len(rows), "revenue_cents": total}
+        return tables.transform(ti.xcom_pull(task_ids="extract"))
 
     def load(ti, ds: str) -> dict:
-        summary = ti.xcom_pull(task_ids="transform")
-        with store.transaction() as c:
-            c.execute("INSERT OR REPLACE INTO etl_warehouse_daily VALUES (?, ?, ?)",
-                      (ds, summary["orders"], summary["revenue_cents"]))
-        return {"day": ds, **summary}
+        return tables.load(ds, ti.xcom_pull(task_ids="transform"))
 
     with DAG(DAG_ID, schedule="@daily", start_date=EPOCH, catchup=False,
              default_args={"retries": 3, "retry_delay": timedelta(minutes=5)},
@@ -80,18 +46,14 @@ def build_dag(store: Store, *, flaky_failures: int = 0) -> DAG:
 
 def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) -> WorkloadRun:
     """One nightly run (the @daily run due at day 0) on a fresh virtual clock."""
-    if scenario not in SCENARIOS:
-        raise DagError(f"unknown scenario {scenario!r} for nightly-etl on dag; choose one of {', '.join(SCENARIOS)}")
-    clock = VirtualClock(EPOCH)
-    store = open_store(db)
-    ds = EPOCH.date().isoformat()
-    seed(store, ds, bad=scenario == "bad-data")
-    dag = build_dag(store, flaky_failures=2 if scenario == "flaky-transform" else 0)
+    clock, tables, ds = prepare(scenario, "dag", db)
+    store = tables.store
+    dag = build_dag(tables)
     sched = Scheduler([dag], clock=clock, db=store, listener=listener)
     sched.step()  # the @daily run due at midnight is created
     run_ = sched.dag_run()
     sched.run_until_done(run_.run_id)
-    warehouse = [dict(r) for r in store.query("SELECT * FROM etl_warehouse_daily ORDER BY day")]
+    warehouse = tables.warehouse()
     problems = []
     for task_id, ti in run_.tis.items():
         if ti.try_number > 1:

@@ -15,59 +15,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from engines.clock import EPOCH, VirtualClock
-from engines.errors import WorkflowCanvasError
 from engines.replay import ApplicationError, Client, RetryPolicy, Server, Worker, activity, workflow
-from engines.store import Store, open_store
 from engines.trace import OutcomeStatus, TraceRecorder
-from workloads.nightly_etl.dag import SCENARIOS, TransientWarehouseError, seed
+from workloads.nightly_etl.tables import SCENARIOS, BadSourceRow, EtlTables, TransientWarehouseError, prepare  # noqa: F401
 from workloads.runs import WorkloadRun, outcome_from_ledger
 from workloads.services import Ledger
 
 WORKFLOW_ID = "nightly-etl-2026-01-01"
-#: How many transform tries hit a dropped warehouse connection in "flaky-transform".
-FLAKY_FAILURES = 1
 #: retries=3 → four attempts in all, five minutes apart (the DAG's retry_delay); bad data is final.
 ETL_RETRY = RetryPolicy(initial_interval=timedelta(minutes=5), backoff_coefficient=1.0, maximum_attempts=4,
                         non_retryable_error_types=("BadSourceRow",))
-
-
-class EtlTables:
-    """The three steps over the ETL tables; what each engine's version calls."""
-
-    def __init__(self, store: Store, flaky_failures: int = 0) -> None:
-        self.store = store
-        self.failures_left = flaky_failures
-
-    def extract(self, ds: str) -> list[list]:
-        rows = self.store.query("SELECT id, amount_cents FROM etl_source_orders WHERE day = ? ORDER BY id", (ds,))
-        return [[r[0], r[1]] for r in rows]
-
-    def transform(self, rows: list[list]) -> dict:
-        """Sum the day's orders. Raises TransientWarehouseError (while flaky) or BadSourceRow."""
-        if self.failures_left > 0:
-            self.failures_left -= 1
-            raise TransientWarehouseError("connection reset by the warehouse")
-        total = 0
-        for row_id, amount in rows:
-            try:
-                total += int(amount)
-            except ValueError:
-                raise BadSourceRow(f"etl_source_orders row {row_id}: amount_cents {amount!r} is not a number") from None
-        return {"orders": len(rows), "revenue_cents": total}
-
-    def load(self, ds: str, summary: dict) -> dict:
-        with self.store.transaction() as c:
-            c.execute("INSERT OR REPLACE INTO etl_warehouse_daily VALUES (?, ?, ?)",
-                      (ds, summary["orders"], summary["revenue_cents"]))
-        return {"day": ds, **summary}
-
-    def warehouse(self) -> list[dict]:
-        return [dict(r) for r in self.store.query("SELECT * FROM etl_warehouse_daily ORDER BY day")]
-
-
-class BadSourceRow(ValueError):
-    """A source row that cannot be parsed: no retry will ever fix it."""
 
 
 class EtlActivities:
@@ -104,21 +61,6 @@ async def etl_workflow(ctx, ds: str) -> dict:
     rows = await ctx.activity(A.extract, ds, activity_id="extract", retry=ETL_RETRY)
     summary = await ctx.activity(A.transform, rows, activity_id="transform", retry=ETL_RETRY)
     return await ctx.activity(A.load, ds, summary, activity_id="load", retry=ETL_RETRY)
-
-
-class UnknownScenario(WorkflowCanvasError):
-    pass
-
-
-def prepare(scenario: str, engine: str, db: str | Path = ":memory:") -> tuple[VirtualClock, EtlTables, str]:
-    """A fresh clock at day 0 and last night's source rows (bad ones for bad-data): the start of
-    every engine's run but the DAG helper's own."""
-    if scenario not in SCENARIOS:
-        raise UnknownScenario(f"unknown scenario {scenario!r} for nightly-etl on {engine}; choose one of {', '.join(SCENARIOS)}")
-    store = open_store(db)
-    ds = EPOCH.date().isoformat()
-    seed(store, ds, bad=scenario == "bad-data")
-    return VirtualClock(EPOCH), EtlTables(store, FLAKY_FAILURES if scenario == "flaky-transform" else 0), ds
 
 
 def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) -> WorkloadRun:

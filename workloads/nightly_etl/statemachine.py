@@ -11,11 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engines.statemachine import Engine, Resources
+from engines.statemachine import Engine, Resources, state_list
 from engines.trace import OutcomeStatus, TraceRecorder
-from workloads.nightly_etl.dag import SCENARIOS  # noqa: F401 - the runner reads it
-from workloads.nightly_etl.replay import EtlTables, prepare
-from workloads.order_1001.statemachine import state_list
+from workloads.nightly_etl.tables import SCENARIOS, EtlTables, prepare  # noqa: F401 - the runner reads SCENARIOS
 from workloads.runs import WorkloadRun, outcome_from_ledger
 from workloads.services import Ledger
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from engines.clock import EPOCH, VirtualClock
-from engines.statemachine import Engine, Resources, TaskContext
+from engines.statemachine import Engine, Resources, TaskContext, state_list
 from engines.store import open_store
 from engines.trace import OutcomeStatus, Severity, TraceRecorder
-from workloads.order_1001.order import CANCEL_SIGNAL, ORDER, ORDER_ID, WORKFLOW_ID, order
+from workloads.order_1001.order import CANCEL_SIGNAL, ORDER_ID, WORKFLOW_ID, order
 from workloads.runs import WorkloadRun, outcome_from_ledger
 from workloads.services import Services
 
@@ -65,19 +65,6 @@ def resources(services: Services) -> Resources:
     r.register("await-cancel-order", lambda p, c: {"listening_for": CANCEL_SIGNAL, "order_id": p["order_id"]})
     r.register("fraud-check", lambda p, c: {"risk": "low", "order_id": p["order_id"]})
     return r
-
-
-def state_list(defn: dict) -> list[dict[str, Any]]:
-    """The states for drawing: name, type, where each goes (Next, Choice targets, Catch), End."""
-    out = []
-    for name, st in defn["States"].items():
-        nxt = [st["Next"]] if "Next" in st else []
-        nxt += [r["Next"] for r in st.get("Choices", [])] + ([st["Default"]] if "Default" in st else [])
-        out.append({"name": name, "type": st["Type"], "next": nxt,
-                    "catch": [{"errors": c["ErrorEquals"], "next": c["Next"]} for c in st.get("Catch", [])],
-                    "end": bool(st.get("End")) or st["Type"] in ("Succeed", "Fail"),
-                    "resource": st.get("Resource"), "start": name == defn["StartAt"]})
-    return out
 
 
 def cancel_order(engine: Engine, execution_arn: str) -> bool:
