@@ -104,7 +104,7 @@ def run_evidence(card: Card, engine: str, limit: int = 3) -> list[str]:
 
 
 def describe_outcome(outcome) -> str:
-    """One line a person can read: status, money, goods."""
+    """One line a person can read: status, then the money and goods the services recorded."""
     parts = [outcome.status.value]
     if outcome.charged_cents:
         parts.append(f"charged ${outcome.charged_cents / 100:.2f}")
@@ -116,9 +116,19 @@ def describe_outcome(outcome) -> str:
         parts.append(f"reserved {outcome.reserved}")
     if outcome.released:
         parts.append(f"released {outcome.released}")
-    parts.append(f"shipped {outcome.shipped}" if outcome.shipped else "nothing shipped")
+    if outcome.charged_cents or outcome.reserved:  # an order: did the goods leave?
+        parts.append(f"shipped {outcome.shipped}" if outcome.shipped else "nothing shipped")
+    result = outcome.result if isinstance(outcome.result, dict) else {}
+    if "paid_out_cents" in result:
+        paid = result["paid_out_cents"]
+        parts.append(f"paid out ${paid / 100:.2f}" if paid else "nothing paid out")
+    if "warehouse" in result:
+        parts.append(f"warehouse rows {len(result['warehouse'])}")
+    if outcome.emailed:
+        parts.append(f"emails {outcome.emailed}")
     if outcome.slot_seconds:
-        parts.append(f"worker slot held {outcome.slot_seconds / 86400:.1f} days")
+        parts.append(f"worker slot held {outcome.slot_seconds / 86400:.1f} days" if outcome.slot_seconds >= 3600
+                     else f"worker slot held {outcome.slot_seconds:.0f} s")
     return ", ".join(parts)
 
 

@@ -49,7 +49,8 @@ def _add_verify(sub) -> None:
 def _add_run(sub) -> None:
     parser = sub.add_parser("run", help="run a workload under a scenario on the engines, side by side")
     parser.add_argument("workload", metavar="WORKLOAD", help="order-1001, nightly-etl or expense-approval")
-    parser.add_argument("--scenario", default="happy", help="e.g. happy, cancel, crash (default: happy)")
+    parser.add_argument("--scenario", default=None,
+                        help="e.g. happy, cancel, crash (default: the workload's first scenario)")
     parser.add_argument("--day", type=float, default=None, help="the virtual day of the scenario's action (cancel, crash)")
     parser.add_argument("--engine", default="all", choices=("replay", "dag", "statemachine", "all"))
     parser.add_argument("--verbose", "-v", action="store_true", help="show each event's plain-words detail")
@@ -170,7 +171,10 @@ def _run(args) -> int:
     from workloads.runner import run_side_by_side
 
     engines = ENGINES if args.engine == "all" else (args.engine,)
-    runs = run_side_by_side(args.workload, args.scenario, day=args.day, engines=engines)
+    from workloads.runner import scenarios
+
+    scenario = args.scenario or scenarios(args.workload)[0]
+    runs = run_side_by_side(args.workload, scenario, day=args.day, engines=engines)
     if args.json:
         from app.cli.common import print_json
 
