@@ -1,25 +1,132 @@
-"""The Textual application."""
+"""The Textual application: four modes (canvas, run, history, lessons), help, palette, themes.
+
+The app holds no engine or verdict logic; screens call the public functions of workloads/ and
+lessons/ in workers. Screens other than the canvas are imported on first use, so the first frame
+does not wait for them.
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.screen import Screen
 
-WELCOME = """\
-[b]Workflow Canvas[/b]
-
-Three real mini-engines — replay (Temporal style), dag (Airflow style) and statemachine
-(Step Functions style) — run the same ORDER #1001 on one virtual clock.
-"""
+from app.commands import CanvasCommands
+from app.themes import DEFAULT_THEME, PROJECTOR, THEMES
 
 
-class WorkflowCanvasApp(App):
+def _canvas() -> Screen:
+    from app.screens.canvas import CanvasScreen
+
+    return CanvasScreen()
+
+
+def _run() -> Screen:
+    from app.screens.run import RunScreen
+
+    return RunScreen()
+
+
+def _history() -> Screen:
+    from app.screens.history import HistoryScreen
+
+    return HistoryScreen()
+
+
+def _lessons() -> Screen:
+    from app.screens.lesson import LessonScreen
+
+    return LessonScreen()
+
+
+MODE_TITLES = {"canvas": "Design canvas", "run": "Side-by-side run", "history": "History inspector", "lessons": "Lessons"}
+
+
+class WorkflowCanvasApp(App[None]):
+    """Workflow Canvas: ORDER #1001 on three engines."""
+
     TITLE = "Workflow Canvas"
     SUB_TITLE = "ORDER #1001 on three engines"
-    BINDINGS = [Binding("q", "quit", "Quit")]
+    CSS_PATH = Path(__file__).with_name("canvas_app.tcss")  # absolute: subclasses live elsewhere
+    COMMANDS = App.COMMANDS | {CanvasCommands}
+    MODES = {"canvas": _canvas, "run": _run, "history": _history, "lessons": _lessons}
+    DEFAULT_MODE = "canvas"
+    BINDINGS = [
+        Binding("c", "switch_mode('canvas')", "Canvas", show=False, tooltip="The design canvas"),
+        Binding("s", "switch_mode('run')", "Run view", show=False, tooltip="Run ORDER #1001 on the three engines"),
+        Binding("i", "switch_mode('history')", "Inspect", show=False, tooltip="History inspector"),
+        Binding("l", "switch_mode('lessons')", "Lessons", show=False, tooltip="The 13 scenes of the course"),
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key that works here"),
+        Binding("t", "toggle_projector", "Projector", show=False, tooltip="Light high-contrast theme"),
+        Binding("q", "quit", "Quit"),
+    ]
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(WELCOME, id="welcome")
-        yield Footer()
+    def __init__(self, *, theme: str | None = None) -> None:
+        super().__init__()
+        for extra in THEMES:
+            self.register_theme(extra)
+        self.theme = theme or DEFAULT_THEME
+        #: The last side-by-side result (engine -> WorkloadRun); the history inspector reads it.
+        self.latest_runs: dict[str, Any] | None = None
+        #: False until the first frame is on screen; the canvas loads its deck after it.
+        self.first_frame = False
+
+    def on_ready(self) -> None:
+        self.first_frame = True
+        first_frame_shown = getattr(self.screen, "first_frame_shown", None)
+        if first_frame_shown is not None:
+            first_frame_shown()
+
+    # ---- modes
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_mode" and parameters and parameters[0] == self.current_mode:
+            return None  # shown dimmed: you are already there
+        return True
+
+    async def action_switch_mode(self, mode: str) -> None:
+        await self.switch_mode(mode)
+        self.sub_title = MODE_TITLES.get(mode, mode)
+        self.refresh_bindings()
+
+    async def open_run(self, workload: str, scenario: str = "happy", day: float | None = None) -> None:
+        """Show the side-by-side run of `workload` (attributes down: the run screen loads it)."""
+        screen = await self._base_screen("run")
+        screen.load(workload, scenario, day)  # type: ignore[attr-defined]
+
+    async def open_scene(self, number: str) -> None:
+        screen = await self._base_screen("lessons")
+        screen.show_scene(number)  # type: ignore[attr-defined]
+
+    async def _base_screen(self, mode: str) -> Screen:
+        """Switch to `mode`, closing any modal (help) left open there, and return its screen."""
+        await self.action_switch_mode(mode)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        return self.screen
+
+    def runs_updated(self, runs: dict[str, Any]) -> None:
+        self.latest_runs = runs
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        from app.palette import SafeCommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
+
+    # ---- help and theme
+    def action_help(self) -> None:
+        from app.screens.help import HelpScreen, live_key_help
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows = live_key_help(self.screen)
+        self.push_screen(HelpScreen(rows, MODE_TITLES.get(self.current_mode, self.current_mode)))
+
+    def action_toggle_projector(self) -> None:
+        self.theme = DEFAULT_THEME if self.theme == PROJECTOR.name else PROJECTOR.name
+        self.notify(f"Theme: {self.theme}", timeout=2)

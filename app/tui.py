@@ -4,12 +4,12 @@ from __future__ import annotations
 
 
 def run_tui(screenshot: tuple[str, str] | None = None) -> int:
-    from app.canvas_app import WorkflowCanvasApp
-
-    app = WorkflowCanvasApp()
     if screenshot:
         from app.screenshot import write_screenshot
 
         return write_screenshot(screenshot[0], screenshot[1])
+    from app.canvas_app import WorkflowCanvasApp
+
+    app = WorkflowCanvasApp()
     app.run()
     return app.return_code or 0

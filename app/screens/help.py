@@ -1,0 +1,67 @@
+"""Help: every key that works right now, read from the live bindings (never a hand-kept list)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+
+@dataclass(frozen=True)
+class KeyHelp:
+    key: str
+    description: str
+    where: str
+    in_footer: bool = True
+
+
+def live_key_help(screen) -> list[KeyHelp]:
+    """The bindings active on `screen` (focused widget, screen, app), as rows for the help table."""
+    app = screen.app
+    rows: list[KeyHelp] = []
+    seen: set[tuple[str, str]] = set()
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        description = binding.description or binding.tooltip or binding.action
+        node = active.node
+        where = "app" if node is app else type(node).__name__
+        shown = app.get_key_display(binding)
+        if (shown, description) in seen:
+            continue
+        seen.add((shown, description))
+        rows.append(KeyHelp(shown, description, where, binding.show))
+    # The footer's keys first, then the rest (scrolling, focus…), each in binding order.
+    return sorted(rows, key=lambda row: not row.in_footer)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal table of the keys that work on the screen below it."""
+
+    CSS_PATH = Path(__file__).with_name("help.tcss")  # absolute: subclasses live elsewhere
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close help")]
+
+    def __init__(self, rows: list[KeyHelp], title: str) -> None:
+        super().__init__()
+        self.rows = rows
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box") as box:
+            box.border_title = f"Keys — {self.title_text}"
+            table: DataTable = DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+            table.add_columns("key", "does", "from")
+            for row in self.rows:
+                table.add_row(row.key, row.description, row.where)
+            yield table
+            yield Static(
+                "Mouse: drag a card onto an engine zone. ctrl+p: command palette. Esc closes.",
+                id="help-foot",
+            )
+
+    def action_dismiss(self, result=None) -> None:  # type: ignore[override]
+        self.dismiss(None)

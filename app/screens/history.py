@@ -1,0 +1,151 @@
+"""The history inspector: the replay event history, the DAG's task-instance grid and the state
+machine's execution events beside a drawing of its states — of the last side-by-side run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from app.widgets.history import fmt_attributes, fmt_time, grid_table, history_rows, states_drawing
+
+
+class HistoryScreen(Screen):
+    """Three tabs, one per engine, over the app's latest runs (attributes down from the app)."""
+
+    CSS_PATH = Path(__file__).with_name("history.tcss")  # absolute: subclasses live elsewhere
+    BINDINGS = [
+        Binding("1", "tab('tab-replay')", "Replay history", tooltip="The replay engine's event history"),
+        Binding("2", "tab('tab-dag')", "DAG grid", tooltip="The DAG's task-instance grid"),
+        Binding("3", "tab('tab-statemachine')", "State machine", tooltip="Execution events and the states"),
+    ]
+
+    class RunsLoaded(Message):
+        def __init__(self, runs: dict[str, Any] | None, problem: str = "") -> None:
+            super().__init__()
+            self.runs = runs
+            self.problem = problem
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: dict[str, Any] | None = None
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        yield Static("", id="history-title")
+        with TabbedContent(id="history-tabs"):
+            with TabPane("Replay history", id="tab-replay"):
+                yield DataTable(id="replay-history", cursor_type="row", zebra_stripes=True)
+            with TabPane("DAG grid", id="tab-dag"):
+                with VerticalScroll():
+                    yield Static("", id="dag-grid")
+            with TabPane("State machine", id="tab-statemachine"):
+                with Horizontal():
+                    yield DataTable(id="sm-events", cursor_type="row", zebra_stripes=True)
+                    with VerticalScroll(id="sm-drawing-box"):
+                        yield Static("", id="sm-drawing")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#replay-history", DataTable).add_columns("id", "time", "type", "attributes")
+        self.query_one("#sm-events", DataTable).add_columns("id", "time", "type", "state", "details")
+        self.refresh_from_app()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_from_app()
+
+    def refresh_from_app(self) -> None:
+        runs = getattr(self.app, "latest_runs", None)
+        if runs is None:
+            if not self._loading:
+                self._loading = True
+                self.query_one("#history-title", Static).update(" running order-1001 (happy) to have something to inspect…")
+                self.load_default()
+        elif runs is not self.shown:
+            self.show(runs)
+
+    @work(thread=True, group="history-load")
+    def load_default(self) -> None:
+        try:
+            from workloads.runner import run_side_by_side
+        except ImportError as exc:
+            self.post_message(self.RunsLoaded(None, f"The runner is not available yet ({exc.name} is missing)."))
+            return
+        try:
+            self.post_message(self.RunsLoaded(run_side_by_side("order-1001", "happy")))
+        except Exception as exc:  # show it, don't crash
+            self.post_message(self.RunsLoaded(None, f"order-1001 failed: {type(exc).__name__}: {exc}"))
+
+    @on(RunsLoaded)
+    def runs_loaded(self, event: RunsLoaded) -> None:
+        self._loading = False
+        if event.runs is None:
+            self.query_one("#history-title", Static).update(Text(event.problem, style="bold red"))
+            return
+        self.app.runs_updated(event.runs)  # type: ignore[attr-defined]
+        self.show(event.runs)
+
+    def show(self, runs: dict[str, Any]) -> None:
+        """Fill the three tabs from `runs` (engine -> WorkloadRun)."""
+        self.shown = runs
+        any_run = next(iter(runs.values()), None)
+        title = f" {any_run.workload} · scenario {any_run.scenario}" if any_run else ""
+        replay = runs.get("replay")
+        if replay is not None and "replayed_events" in replay.extra:
+            title += f" · replay: {replay.extra['replayed_events']} events replayed, {replay.extra.get('live_commands', '?')} live commands"
+        self.query_one("#history-title", Static).update(Text(title, style="bold"))
+        self._show_replay(runs.get("replay"))
+        dag = runs.get("dag")
+        self.query_one("#dag-grid", Static).update(
+            grid_table(dag.extra.get("grid")) if dag is not None else Text("no DAG run", style="italic")
+        )
+        self._show_statemachine(runs.get("statemachine"))
+
+    def _show_replay(self, run: Any) -> None:
+        table = self.query_one("#replay-history", DataTable)
+        table.clear()
+        rows = history_rows(run)
+        previous: bool | None = None
+        for row in rows:
+            replayed = row.get("replayed")
+            if previous is True and replayed is False:
+                table.add_row("", "", Text("── replayed above · live below ──", style="bold magenta"), "")
+            previous = replayed if replayed is not None else previous
+            style = "dim" if replayed else ""
+            table.add_row(
+                Text(str(row.get("id", "")), style=style),
+                Text(fmt_time(row.get("time")), style=style),
+                Text(str(row.get("type", "")), style=f"bold {style}".strip()),
+                Text(fmt_attributes(row.get("attributes")), style=style),
+            )
+
+    def _show_statemachine(self, run: Any) -> None:
+        table = self.query_one("#sm-events", DataTable)
+        table.clear()
+        drawing = self.query_one("#sm-drawing", Static)
+        if run is None:
+            drawing.update(Text("no state machine run", style="italic"))
+            return
+        rows = history_rows(run)
+        visited: set[str] = set()
+        current = None
+        for row in rows:
+            name = row.get("state")
+            if name:
+                visited.add(str(name))
+                current = str(name)
+            table.add_row(str(row.get("id", "")), fmt_time(row.get("time")), str(row.get("type", "")), str(name or ""),
+                          fmt_attributes(row.get("attributes"), 60))
+        drawing.update(states_drawing(run.extra.get("states"), visited, current))
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab

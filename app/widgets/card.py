@@ -1,0 +1,163 @@
+"""A workload card: drag it with the mouse, or focus it and press 1/2/3 (0 = back to the deck).
+
+Both paths post the same `CardWidget.Dropped` message, so one handler places a card.
+Pattern (Textual has no built-in drag and drop): mouse-down captures the mouse, the first move
+mounts a ghost on the screen's top `drag` layer, mouse-up hit-tests the zones by region.
+Positions come from absolute screen offsets, never from deltas (Pilot always sends zero deltas).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Offset
+from textual.message import Message
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from app.widgets.zone import EngineZone
+
+#: Keyboard placement: key -> zone name.
+KEY_TO_ZONE = {"1": "replay", "2": "dag", "3": "statemachine", "0": "deck"}
+
+
+def chip_text(chips: dict[str, bool]) -> Text:
+    """✓ for a requirement the workload has, ○ for one it lacks."""
+    text = Text()
+    for key, present in chips.items():
+        if text:
+            text.append(" ")
+        text.append("✓" if present else "○", style="bold green" if present else "dim")
+        text.append(key.replace("_", " "), style="" if present else "dim")
+    return text
+
+
+class DragGhost(Static):
+    """The floating copy of a card that follows the pointer on the `drag` layer."""
+
+    DEFAULT_CSS = """
+    DragGhost {
+        layer: drag;
+        position: absolute;
+        width: 24;
+        height: 3;
+        padding: 0 1;
+        background: $accent 50%;
+        border: heavy $accent;
+        color: $text;
+    }
+    """
+
+
+class CardWidget(Static, can_focus=True):
+    """One workload card (letter, title, chips). `card` is a workloads.cards.Card."""
+
+    ALLOW_SELECT = False  # otherwise a mouse-down starts a text selection instead of a drag
+    BINDINGS = [
+        Binding("1", "send('1')", "→ replay", tooltip="Place this card on the code-as-workflow replay zone"),
+        Binding("2", "send('2')", "→ DAG", tooltip="Place this card on the DAG scheduler zone"),
+        Binding("3", "send('3')", "→ state machine", tooltip="Place this card on the state machine zone"),
+        Binding("0", "send('0')", "→ deck", tooltip="Put this card back on the deck"),
+        Binding("enter", "run", "Run", tooltip="Open the side-by-side run of this card's workload"),
+    ]
+
+    class Dropped(Message):
+        """The card asks to be placed in zone `zone` (posted by the mouse and by the keys)."""
+
+        def __init__(self, card: CardWidget, zone: str) -> None:
+            super().__init__()
+            self.card = card
+            self.zone = zone
+
+        @property
+        def control(self) -> CardWidget:
+            return self.card
+
+    class RunRequested(Message):
+        """The user wants the side-by-side run of this card's workload."""
+
+        def __init__(self, card: CardWidget) -> None:
+            super().__init__()
+            self.card = card
+
+        @property
+        def control(self) -> CardWidget:
+            return self.card
+
+    def __init__(self, card: Any, *, compact: bool = False) -> None:
+        super().__init__(id=f"card-{card.letter}", classes="card")
+        self.card = card
+        self.compact = compact
+        self._press_at: Offset | None = None
+        self._grab = Offset(0, 0)
+        self._ghost: DragGhost | None = None
+
+    @property
+    def letter(self) -> str:
+        return self.card.letter
+
+    def render(self) -> Text:
+        title = Text.assemble((f"{self.card.letter} ", "bold reverse"), " ", (self.card.title, "bold"))
+        if self.compact:
+            return title
+        return Text("\n").join([title, chip_text(self.card.chips)])
+
+    # keyboard path
+    def action_send(self, key: str) -> None:
+        self.post_message(self.Dropped(self, KEY_TO_ZONE[key]))
+
+    def action_run(self) -> None:
+        self.post_message(self.RunRequested(self))
+
+    # mouse path
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if event.button != 1:
+            return
+        self._press_at = event.screen_offset
+        self._grab = event.offset
+        self.capture_mouse()
+        event.stop()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        # Don't test event.button: Pilot.hover() sends button=0 while the card is held.
+        if self._press_at is None:
+            return
+        if self._ghost is None and event.screen_offset != self._press_at:
+            self._ghost = DragGhost(f"{self.card.letter} · {self.card.title}")
+            self.screen.mount(self._ghost)
+            self.add_class("-dragging")
+        if self._ghost is not None:
+            self._ghost.styles.offset = tuple(event.screen_offset - self._grab)
+            target = zone_at(self.screen, event.screen_offset)
+            for zone in self.screen.query(".zone"):
+                zone.set_class(zone is target, "-drop-target")
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._press_at is None:
+            return
+        self.release_mouse()
+        dragged = self._ghost is not None
+        if self._ghost is not None:
+            self._ghost.remove()
+            self._ghost = None
+        self._press_at = None
+        self.remove_class("-dragging")
+        self.screen.query(".zone").set_class(False, "-drop-target")
+        if dragged and (zone := zone_at(self.screen, event.screen_offset)) is not None:
+            self.post_message(self.Dropped(self, zone.zone))
+        event.stop()
+
+
+def zone_at(screen: Screen, point: Offset) -> EngineZone | None:
+    """The zone under `point`, by region: get_widget_at() would return the ghost or a card."""
+    from app.widgets.zone import EngineZone
+
+    for zone in screen.query(EngineZone):
+        if zone.region.contains_point(point):
+            return zone
+    return None

@@ -1,0 +1,150 @@
+"""Renderers for the history inspector: they lay out what a run's trace and `extra` hold.
+
+Shapes read (from workloads' WorkloadRun): `extra["history"]` (replay: rows with id, time, type,
+attributes, and `replayed` when the run knows which events were replayed), `extra["grid"]`
+(dag: task × try states) and `extra["states"]` (statemachine: the definition's states).
+Where a run gives no such extra, the trace (which every engine writes) is shown instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from rich.table import Table
+from rich.text import Text
+
+from app.widgets.timeline import day_of
+
+#: Airflow's grid colours, by task-instance state.
+STATE_STYLE = {
+    "success": "bold white on dark_green",
+    "failed": "bold white on red3",
+    "upstream_failed": "bold black on orange3",
+    "up_for_retry": "bold black on gold3",
+    "up_for_reschedule": "bold white on dark_cyan",
+    "running": "bold white on green4",
+    "queued": "bold black on grey70",
+    "scheduled": "bold black on tan",
+    "skipped": "bold white on magenta",
+    "removed": "white on grey35",
+    "deferred": "white on medium_purple",
+    "none": "dim",
+}
+
+
+def fmt_time(value: Any) -> str:
+    if isinstance(value, datetime):
+        return f"d{day_of(value):6.2f}"
+    if isinstance(value, str):
+        try:
+            return f"d{day_of(datetime.fromisoformat(value)):6.2f}"
+        except ValueError:
+            return value
+    return str(value)
+
+
+def fmt_attributes(value: Any, limit: int = 160) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def history_rows(run: Any) -> list[dict[str, Any]]:
+    """Replay event history rows: extra["history"] when the run has it, else its trace."""
+    rows = run.extra.get("history") if run is not None else None
+    if rows:
+        out = []
+        for row in rows:
+            row = dict(row) if isinstance(row, dict) else dict(vars(row))
+            # Step Functions names them timestamp/details; Temporal time/attributes
+            row.setdefault("time", row.get("timestamp"))
+            row.setdefault("attributes", row.get("details"))
+            out.append(row)
+        return out
+    if run is None:
+        return []
+    return [
+        {"id": i, "time": e.time, "type": e.kind, "attributes": {**({"subject": e.subject} if e.subject else {}), **e.data} or e.detail}
+        for i, e in enumerate(run.trace, 1)
+    ]
+
+
+def grid_cells(grid: Any) -> dict[str, list[str]]:
+    """task_id -> states by try number, from the shapes a DAG grid can take."""
+    cells: dict[str, list[str]] = {}
+    if isinstance(grid, dict):
+        for task, tries in grid.items():
+            if isinstance(tries, dict):
+                cells[str(task)] = [str(tries[k]) for k in sorted(tries, key=lambda x: int(x))]
+            elif isinstance(tries, (list, tuple)):
+                cells[str(task)] = [str(t.get("state", t)) if isinstance(t, dict) else str(t) for t in tries]
+            else:
+                cells[str(task)] = [str(tries)]
+    elif isinstance(grid, Iterable):
+        rows = [r if isinstance(r, dict) else vars(r) for r in grid]
+        for row in sorted(rows, key=lambda r: int(r.get("try_number", 1) or 1)):
+            task = str(row.get("task_id") or row.get("task"))
+            cells.setdefault(task, []).append(str(row.get("state")))
+    return cells
+
+
+def grid_table(grid: Any) -> Table | Text:
+    """The DAG's task-instance grid, task × try, coloured by state like Airflow's grid view."""
+    cells = grid_cells(grid)
+    if not cells:
+        return Text("This run has no task-instance grid.", style="italic")
+    tries = max(len(v) for v in cells.values())
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("task", style="bold")
+    for n in range(1, tries + 1):
+        table.add_column(f"try {n}")
+    for task, states in cells.items():
+        row = [Text(f" {s} ", style=STATE_STYLE.get(s.lower(), "")) for s in states]
+        table.add_row(task, *row, *[""] * (tries - len(states)))
+    legend = Text("  ")
+    for state in sorted({s for states in cells.values() for s in states}):
+        legend.append(f" {state} ", style=STATE_STYLE.get(state.lower(), ""))
+        legend.append(" ")
+    table.caption = legend
+    return table
+
+
+def state_names(states: Any) -> list[tuple[str, str, list[str]]]:
+    """(name, type, next-states) of a state machine, from a States dict or a list of names."""
+    out: list[tuple[str, str, list[str]]] = []
+    if isinstance(states, dict):
+        for name, spec in states.items():
+            spec = spec if isinstance(spec, dict) else {}
+            nexts = [spec["Next"]] if spec.get("Next") else []
+            nexts += [c.get("Next") for c in spec.get("Choices", []) if isinstance(c, dict) and c.get("Next")]
+            nexts += [c.get("Next") for c in spec.get("Catch", []) if isinstance(c, dict) and c.get("Next")]
+            if spec.get("Default"):
+                nexts.append(spec["Default"])
+            out.append((str(name), str(spec.get("Type", "")), nexts))
+    elif isinstance(states, Iterable):
+        for item in states:
+            if isinstance(item, dict):
+                nexts = list(item.get("next") or [])
+                nexts += [c.get("next") for c in item.get("catch") or [] if isinstance(c, dict) and c.get("next")]
+                out.append((str(item.get("name")), str(item.get("type", "")), list(dict.fromkeys(nexts))))
+            else:
+                out.append((str(item), "", []))
+    return out
+
+
+def states_drawing(states: Any, visited: set[str], current: str | None = None) -> Text:
+    """Boxes for the states, the visited ones highlighted, arrows naming where each goes next."""
+    entries = state_names(states)
+    if not entries:
+        return Text("This run has no state machine definition.", style="italic")
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for name, kind, nexts in entries:
+        label = f" {name} " + (f"[{kind}]" if kind else "")
+        style = "bold reverse green" if name == current else ("bold green" if name in visited else "dim")
+        width = len(label) + 1
+        text.append("┌" + "─" * width + "┐\n", style=style)
+        text.append("│" + label + " │\n", style=style)
+        text.append("└" + "─" * width + "┘\n", style=style)
+        if nexts:
+            text.append("   ↓ " + ", ".join(nexts) + "\n", style="cyan")
+    return text

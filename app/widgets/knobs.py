@@ -1,0 +1,47 @@
+"""A scene's knobs as controls: a Switch for a bool, an Input for an int, a Select for a choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Label, Select, Switch
+
+
+class KnobControl(Horizontal):
+    """One labelled control for a lessons.scenes.Knob; `value()` reads it back typed."""
+
+    def __init__(self, knob: Any) -> None:
+        super().__init__(classes="knob")
+        self.knob = knob
+
+    def compose(self) -> ComposeResult:
+        knob = self.knob
+        yield Label(knob.label, classes="knob-label")
+        if knob.kind == "bool":
+            yield Switch(value=bool(knob.default), id=f"knob-{knob.name}")
+        elif knob.kind == "int":
+            yield Input(
+                str(knob.default), type="integer", id=f"knob-{knob.name}", tooltip=f"{knob.min}…{knob.max}",
+                classes="knob-int",
+            )
+        else:
+            yield Select([(c, c) for c in knob.choices], value=knob.default, allow_blank=False, id=f"knob-{knob.name}")
+
+    def value(self) -> bool | int | str:
+        """The control's value; an int out of range or empty raises ValueError naming the knob."""
+        knob = self.knob
+        widget = self.query_one(f"#knob-{knob.name}")
+        if isinstance(widget, Switch):
+            return widget.value
+        if isinstance(widget, Input):
+            try:
+                number = int(widget.value)
+            except ValueError:
+                raise ValueError(f"{knob.label}: {widget.value!r} is not a whole number") from None
+            if (knob.min is not None and number < knob.min) or (knob.max is not None and number > knob.max):
+                raise ValueError(f"{knob.label}: {number} is outside {knob.min}…{knob.max}")
+            return number
+        assert isinstance(widget, Select)
+        return str(widget.value)
