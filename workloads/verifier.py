@@ -122,7 +122,7 @@ def describe_outcome(outcome) -> str:
     if "paid_out_cents" in result:
         paid = result["paid_out_cents"]
         parts.append(f"paid out ${paid / 100:.2f}" if paid else "nothing paid out")
-    if "warehouse" in result:
+    if isinstance(result.get("warehouse"), list):  # the nightly ETL's warehouse rows
         parts.append(f"warehouse rows {len(result['warehouse'])}")
     if outcome.emailed:
         parts.append(f"emails {outcome.emailed}")

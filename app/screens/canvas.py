@@ -111,7 +111,7 @@ class CanvasScreen(Screen):
             defaults = default_weights()
             for key in [*requirements, *[k for k in defaults if k not in requirements]]:
                 weights[key] = float(defaults.get(key, 1.0))
-                labels[key] = requirements[key].term if key in requirements else key
+                labels[key] = key.replace("_", " ")  # short and distinct (two chips share the term 'DAG scheduler')
         except ImportError as exc:
             problem = f"Weights are not available yet ({exc.name} is missing)."
         self.post_message(self.CardsLoaded(cards, weights, labels, problem))

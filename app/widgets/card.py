@@ -26,14 +26,15 @@ if TYPE_CHECKING:
 KEY_TO_ZONE = {"1": "replay", "2": "dag", "3": "statemachine", "0": "deck"}
 
 
-def chip_text(chips: dict[str, bool]) -> Text:
-    """✓ for a requirement the workload has, ○ for one it lacks."""
+def chip_text(card: Any) -> Text:
+    """✓ for a requirement the workload has, ○ for one it lacks, by the chip's own label."""
     text = Text()
-    for key, present in chips.items():
+    for key, present in card.chips.items():
         if text:
-            text.append(" ")
+            text.append("  ")
         text.append("✓" if present else "○", style="bold green" if present else "dim")
-        text.append(key.replace("_", " "), style="" if present else "dim")
+        # no-break spaces: a chip wraps as a whole, never across two lines
+        text.append(card.chip_label(key).replace(" ", "\u00a0"), style="" if present else "dim")
     return text
 
 
@@ -105,7 +106,7 @@ class CardWidget(Static, can_focus=True):
         title = Text.assemble((f"{self.card.letter} ", "bold reverse"), " ", (self.card.title, "bold"))
         if self.compact:
             return title
-        return Text("\n").join([title, chip_text(self.card.chips)])
+        return Text("\n").join([title, chip_text(self.card)])
 
     # keyboard path
     def action_send(self, key: str) -> None:
