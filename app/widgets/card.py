@@ -26,15 +26,28 @@ if TYPE_CHECKING:
 KEY_TO_ZONE = {"1": "replay", "2": "dag", "3": "statemachine", "0": "deck"}
 
 
-def chip_text(card: Any) -> Text:
-    """✓ for a requirement the workload has, ○ for one it lacks, by the chip's own label."""
+def chip_text(card: Any, width: int = 0) -> Text:
+    """✓ chips by their labels, packed whole into lines of `width` cells (a chip never breaks
+    across lines); the ○ chips (absent) as a count, so the deck stays readable at 80×24 — the
+    verifier lists every ○ chip with its reason."""
     text = Text()
+    used = 0
     for key, present in card.chips.items():
-        if text:
+        if not present:
+            continue
+        chip = f"✓{card.chip_label(key)}"
+        if used and width and used + 2 + len(chip) > width:
+            text.append("\n")
+            used = 0
+        elif used:
             text.append("  ")
-        text.append("✓" if present else "○", style="bold green" if present else "dim")
-        # no-break spaces: a chip wraps as a whole, never across two lines
-        text.append(card.chip_label(key).replace(" ", "\u00a0"), style="" if present else "dim")
+            used += 2
+        text.append("✓", style="bold green")
+        text.append(chip[1:])
+        used += len(chip)
+    absent = sum(1 for present in card.chips.values() if not present)
+    if absent:
+        text.append(f"\n○ {absent} not needed", style="dim")
     return text
 
 
@@ -106,7 +119,7 @@ class CardWidget(Static, can_focus=True):
         title = Text.assemble((f"{self.card.letter} ", "bold reverse"), " ", (self.card.title, "bold"))
         if self.compact:
             return title
-        return Text("\n").join([title, chip_text(self.card)])
+        return Text("\n").join([title, chip_text(self.card, self.content_region.width or self.size.width)])
 
     # keyboard path
     def action_send(self, key: str) -> None:
