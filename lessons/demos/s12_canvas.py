@@ -1,0 +1,66 @@
+"""Scene 12: the design canvas. One card, the model the chooser recommends, and the verifier's
+verdict for placing it on each of the three engines, each requirement citing its scene.
+
+Where the card has a runnable workload, the verdicts carry evidence from really running it on
+that engine. An engine whose version of the workload is not written yet is judged on the
+requirements alone, and the demo says so (it checks again on every run).
+"""
+
+from __future__ import annotations
+
+from engines.trace import ENGINES
+from lessons.demos.result import DemoResult
+from lessons.scenes import display_number
+from workloads.cards import Card, get_card
+from workloads.choose import MODEL_TITLES, choose_model
+from workloads.runner import engine_module, run_workload
+from workloads.runs import WorkloadRun
+from workloads.verifier import Verdict, verify
+from workloads.verifier import headline as verdict_headline
+
+
+def demo(card: str) -> DemoResult:
+    chosen = get_card(card)
+    choice = choose_model(chosen)
+    lines = [f"Card {chosen.letter}: {chosen.title}. {chosen.story}".strip(),
+             "Chips: " + "; ".join(f"{'✓' if on else '○'} {chosen.chip_label(k)}" for k, on in chosen.chips.items()),
+             f"Recommended: {MODEL_TITLES[choice.model]} (scores "
+             + ", ".join(f"{m} {s:g}" for m, s in choice.scores.items()) + ")."]
+    verdicts: dict[str, Verdict] = {}
+    runs: dict[str, WorkloadRun] = {}
+    missing: list[str] = []
+    for engine in ENGINES:
+        runnable = _runnable(chosen, engine)
+        if chosen.workload is not None and not runnable:
+            missing.append(engine)
+        verdicts[engine] = v = verify(chosen, engine, evidence=runnable)
+        lines.append(verdict_headline(v))
+        lines.extend(f"  {ln.text}" for ln in v.lines if ln.present)
+        lines.extend(f"  evidence: {ev}" for ev in v.evidence)
+        if runnable and chosen.scenarios:
+            runs[engine] = run_workload(chosen.workload, engine, chosen.scenarios[0])
+    for engine in missing:
+        lines.append(f"  ({engine}: the {chosen.workload} workload is not written for this engine yet, so its verdict "
+                     "rests on the requirements alone)")
+    citations = sorted({(ln.term, ln.scene) for v in verdicts.values() for ln in v.lines if ln.present},
+                       key=lambda ts: ts[1])
+    headline = (f"Card {chosen.letter} ({chosen.title}) → {MODEL_TITLES[choice.model]}; citing "
+                + ", ".join(f"{term} ({display_number(scene)})" for term, scene in citations))
+    return DemoResult(scene="12", knobs={}, headline=headline, lines=lines, runs=runs, figures={
+        "card": chosen.letter, "recommended": choice.model, "scores": dict(choice.scores),
+        "verdicts": {e: v.correct for e, v in verdicts.items()},
+        "citations": {term: scene for term, scene in citations},
+        "failed_requirements": {e: [ln.key for ln in v.lines if ln.present and not ln.ok] for e, v in verdicts.items()},
+        "evidence_engines": [e for e in ENGINES if chosen.workload is not None and e not in missing],
+        "no_evidence_engines": missing})
+
+
+def _runnable(card: Card, engine: str) -> bool:
+    """Can the card's workload really run on `engine` now (is that engine's version written)?"""
+    if card.workload is None:
+        return False
+    try:
+        module = engine_module(card.workload, engine)
+    except ModuleNotFoundError:
+        return False
+    return hasattr(module, "run")
