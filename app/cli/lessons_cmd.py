@@ -7,7 +7,6 @@ scene's demo on the real engines after the text; until then the text is printed 
 from __future__ import annotations
 
 import argparse
-import importlib
 from typing import Any
 
 
@@ -88,27 +87,8 @@ def parse_knobs(scene, pairs: list[str]) -> dict[str, Any]:
     return scene.knob_values(given)
 
 
-def load_demos():
-    """The demos module if it has been written yet, else None (the hook for `lesson NN`)."""
-    try:
-        return importlib.import_module("lessons.demos")
-    except ModuleNotFoundError as exc:
-        if exc.name == "lessons.demos":
-            return None
-        raise
-
-
 def demo_json(result) -> dict:
-    """A DemoResult as plain data: traces and outcomes as their fields, by label."""
-    from dataclasses import asdict, is_dataclass
-
-    def plain(value):
-        if is_dataclass(value):
-            return asdict(value)
-        if hasattr(value, "model_dump"):
-            return value.model_dump(mode="json")
-        return value
-
+    """A DemoResult as plain data; each run in the `run --json` shape (status, outcome, trace)."""
     return {
         "scene": result.scene,
         "knobs": dict(result.knobs),
@@ -116,7 +96,8 @@ def demo_json(result) -> dict:
         "figures": dict(result.figures),
         "lines": list(result.lines),
         "history": list(result.history),
-        "runs": {label: plain(run) for label, run in (result.runs or {}).items()},
+        "runs": {label: {"engine": run.engine, "scenario": run.scenario, **run.to_json()}
+                 for label, run in (result.runs or {}).items()},
     }
 
 
@@ -125,15 +106,16 @@ def _lesson(args) -> int:
 
     scene = get_scene(args.number)
     knobs = parse_knobs(scene, args.knob)
-    demos = load_demos()
-    result = demos.run_demo(scene.number, **knobs) if demos is not None else None
+    from lessons.demos import run_demo
+
+    result = run_demo(scene.number, **knobs)
     if args.json:
         from app.cli.common import print_json
 
         print_json({
             "scene": scene_json(scene, with_body=True),
             "knobs": knobs,
-            "demo": demo_json(result) if result is not None else None,
+            "demo": demo_json(result),
         })
         return 0
     from rich.console import Console
@@ -144,9 +126,6 @@ def _lesson(args) -> int:
     console.print(Panel(f"[bold]Scene {scene.display} · {scene.title}[/]\n{scene.summary}", expand=False))
     console.print(Markdown(scene.body))
     console.print("[dim]knobs: " + ", ".join(f"{k}={v}" for k, v in knobs.items()) + "[/]")
-    if result is None:
-        console.print("[dim](the live demo for this scene is not built yet: text only)[/]")
-        return 0
     console.print(Panel(f"[bold]{result.headline}[/]", title="demo", expand=False))
     for line in result.lines:
         console.print(f"  {line}")

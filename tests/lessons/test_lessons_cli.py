@@ -1,9 +1,6 @@
 """`workflow-canvas lessons` and `lesson NN`: shapes a script can rely on, and one-line errors."""
 
 import json
-import sys
-import types
-from dataclasses import dataclass, field
 
 from app.cli.main import main
 
@@ -37,10 +34,10 @@ def test_lesson_json_has_text_and_checked_knobs(capsys):
     assert "demo" in data
 
 
-def test_lesson_prints_markdown_text(capsys, monkeypatch):
-    monkeypatch.setattr("app.cli.lessons_cmd.load_demos", lambda: None)
+def test_lesson_prints_markdown_text_and_runs_the_demo(capsys):
     code, out, _ = run(capsys, "lesson", "7")
-    assert code == 0 and "Durable timers" in out and "TimerStarted" in out and "text only" in out
+    assert code == 0 and "Durable timers" in out and "TimerStarted" in out
+    assert "TimerFired" in out and "demo" in out
 
 
 def test_bad_knob_and_bad_scene_are_one_line_errors(capsys):
@@ -54,24 +51,14 @@ def test_bad_knob_and_bad_scene_are_one_line_errors(capsys):
     assert code == 1 and "no scene '14'" in err
 
 
-@dataclass
-class _Result:
-    scene: str
-    knobs: dict
-    headline: str = "charged once"
-    figures: dict = field(default_factory=lambda: {"statement_cents": 4200})
-    lines: list = field(default_factory=lambda: ["ChargeCard ran once"])
-    runs: dict = field(default_factory=dict)
-    history: list = field(default_factory=list)
-
-
-def test_the_demo_hook_passes_the_scene_and_knobs(capsys, monkeypatch):
-    calls = []
-    fake = types.ModuleType("lessons.demos")
-    fake.run_demo = lambda number, **knobs: calls.append((number, knobs)) or _Result(number, knobs)
-    monkeypatch.setitem(sys.modules, "lessons.demos", fake)
-    code, out, _ = run(capsys, "lesson", "06a", "--knob", "crash_in_window=off", "--json")
-    assert code == 0 and calls == [("06a", {"idempotency_key": False, "crash_in_window": False})]
-    assert json.loads(out)["demo"]["figures"] == {"statement_cents": 4200}
-    code, out, _ = run(capsys, "lesson", "06a")
-    assert code == 0 and "charged once" in out and "statement_cents" in out
+def test_lesson_json_carries_the_real_demo_and_its_runs(capsys):
+    code, out, _ = run(capsys, "lesson", "06a", "--knob", "idempotency_key=off", "--json")
+    demo = json.loads(out)["demo"]
+    assert code == 0 and demo["scene"] == "06a" and demo["knobs"] == {"idempotency_key": False, "crash_in_window": True}
+    assert demo["figures"]["statement_cents"] == 8400 and demo["figures"]["charges"] == 2
+    code, out, _ = run(capsys, "lesson", "06a", "--knob", "idempotency_key=on", "--json")
+    demo = json.loads(out)["demo"]
+    assert demo["figures"]["statement_cents"] == 4200
+    for run_json in demo["runs"].values():
+        assert {"status", "outcome", "problems", "trace"} <= set(run_json)
+        assert isinstance(run_json["trace"][0]["time"], str)  # real JSON, not a Python repr
