@@ -12,28 +12,17 @@ THEME_CHOICES = ("projector", "textual-dark", "textual-light", "solarized-light"
 
 
 def _scene_entries() -> list[tuple[str, str, str]]:
-    """(number, display, title) of every scene, or nothing while lessons.scenes is missing."""
-    try:
-        from lessons.scenes import all_scenes
+    """(number, display, title) of every scene."""
+    from lessons.scenes import all_scenes
 
-        return [(s.number, s.display, s.title) for s in all_scenes()]
-    except Exception:  # noqa: BLE001 — missing or broken scenes: the palette still opens
-        return []
+    return [(s.number, s.display, s.title) for s in all_scenes()]
 
 
 def _scenario_entries() -> list[tuple[str, str]]:
-    """(workload, scenario) pairs the runner offers, or nothing while it is missing."""
-    try:
-        from workloads.runner import WORKLOADS, scenarios
-    except ImportError:
-        return []
-    entries: list[tuple[str, str]] = []
-    for workload in WORKLOADS:
-        try:
-            entries += [(workload, s) for s in scenarios(workload)]
-        except Exception:  # noqa: BLE001 — a workload not built for every engine yet offers nothing
-            continue
-    return entries
+    """(workload, scenario) pairs the runner offers."""
+    from workloads.runner import WORKLOADS, scenarios
+
+    return [(workload, s) for workload in WORKLOADS for s in scenarios(workload)]
 
 
 class CanvasCommands(Provider):

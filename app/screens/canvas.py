@@ -93,28 +93,21 @@ class CanvasScreen(Screen):
     # ---- loading (a thread: pydantic and the card files are read after the first frame)
     @work(thread=True, exclusive=True, group="canvas-load")
     def load_cards(self) -> None:
-        try:
-            from workloads.cards import bundled_cards
+        from engines.errors import WorkflowCanvasError
+        from lessons.catalogue import catalogue
+        from workloads.cards import bundled_cards
+        from workloads.choose import default_weights
 
+        try:
             cards = bundled_cards()
-        except ImportError as exc:
-            self.post_message(self.CardsLoaded([], {}, {}, f"The deck is not available yet ({exc.name} is missing)."))
-            return
-        weights: dict[str, float] = {}
-        labels: dict[str, str] = {}
-        problem = ""
-        try:
-            from lessons.catalogue import catalogue
-            from workloads.choose import default_weights
-
-            requirements = catalogue()
             defaults = default_weights()
-            for key in [*requirements, *[k for k in defaults if k not in requirements]]:
-                weights[key] = float(defaults.get(key, 1.0))
-                labels[key] = key.replace("_", " ")  # short and distinct (two chips share the term 'DAG scheduler')
-        except ImportError as exc:
-            problem = f"Weights are not available yet ({exc.name} is missing)."
-        self.post_message(self.CardsLoaded(cards, weights, labels, problem))
+        except WorkflowCanvasError as exc:  # a broken card or scene file: say which, keep the app up
+            self.post_message(self.CardsLoaded([], {}, {}, str(exc)))
+            return
+        keys = [*catalogue(), *[k for k in defaults if k not in catalogue()]]
+        weights = {key: float(defaults.get(key, 1.0)) for key in keys}
+        labels = {key: key.replace("_", " ") for key in keys}  # short and distinct: two chips share the term "DAG scheduler"
+        self.post_message(self.CardsLoaded(cards, weights, labels))
 
     @on(CardsLoaded)
     async def show_cards(self, event: CardsLoaded) -> None:
@@ -131,8 +124,6 @@ class CanvasScreen(Screen):
         table = WeightsTable(id="weights")
         await self.query_one("#weights-box").mount(table)
         table.load(event.weights, event.labels)
-        if event.problem:
-            self.query_one("#recommendation", Static).update(event.problem)
         if event.cards:
             first = deck.query(CardWidget).first()
             if self.focused is None:
@@ -153,11 +144,8 @@ class CanvasScreen(Screen):
         card = self.cards.get(self.selected or "")
         if card is None or not self.weights:
             return
-        try:
-            from workloads.choose import MODEL_TITLES, choose_model
-        except ImportError as exc:
-            label.update(f"Recommendation not available yet ({exc.name} is missing).")
-            return
+        from workloads.choose import MODEL_TITLES, choose_model
+
         choice = choose_model(card, self.weights)
         text = Text.assemble(
             (f"{card.letter}", "bold reverse"),
@@ -206,11 +194,8 @@ class CanvasScreen(Screen):
     @work(thread=True, group="verify")
     def verify(self, seq: int, card: Any, engine: str, weights: dict[str, float]) -> None:
         """The verifier runs the workload on the engine for its evidence: keep it off the UI thread."""
-        try:
-            from workloads.verifier import verify
-        except ImportError as exc:
-            self.post_message(self.VerdictReady(seq, problem=f"The verifier is not available yet ({exc.name} is missing)."))
-            return
+        from workloads.verifier import verify
+
         try:
             verdict = verify(card, engine, weights or None)
         except Exception as exc:  # a broken workload must not take the canvas down

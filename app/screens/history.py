@@ -75,11 +75,8 @@ class HistoryScreen(Screen):
 
     @work(thread=True, group="history-load")
     def load_default(self) -> None:
-        try:
-            from workloads.runner import run_side_by_side
-        except ImportError as exc:
-            self.post_message(self.RunsLoaded(None, f"The runner is not available yet ({exc.name} is missing)."))
-            return
+        from workloads.runner import run_side_by_side
+
         try:
             self.post_message(self.RunsLoaded(run_side_by_side("order-1001", "happy")))
         except Exception as exc:  # show it, don't crash

@@ -99,11 +99,8 @@ class LessonScreen(Screen):
 
     @work(thread=True, exclusive=True, group="scenes-load")
     def load_scenes(self) -> None:
-        try:
-            from lessons.scenes import all_scenes
-        except ImportError as exc:
-            self.post_message(self.ScenesLoaded([], f"The scenes are not available yet ({exc.name} is missing)."))
-            return
+        from lessons.scenes import all_scenes
+
         self.post_message(self.ScenesLoaded(all_scenes()))
 
     @on(ScenesLoaded)
@@ -203,18 +200,10 @@ class LessonScreen(Screen):
 
     @work(thread=True, exclusive=True, group="demo")
     def run_demo(self, seq: int, number: str, knobs: dict[str, Any]) -> None:
-        try:
-            from lessons.demos import run_demo
-        except ImportError as exc:
-            self.post_message(self.DemoDone(seq, problem=f"Live demos are not available yet ({exc.name} is missing)."))
-            return
+        from lessons.demos import run_demo
+
         try:
             result = run_demo(number, **knobs)
-        except ModuleNotFoundError as exc:
-            if not (exc.name or "").startswith("lessons.demos"):
-                raise
-            self.post_message(self.DemoDone(seq, problem=f"This scene's live demo is not available yet ({exc.name} is missing)."))
-            return
         except Exception as exc:  # a failing demo is shown, not fatal
             self.post_message(self.DemoDone(seq, problem=f"The demo failed: {type(exc).__name__}: {exc}"))
             return

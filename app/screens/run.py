@@ -29,10 +29,8 @@ TICK = 0.1  # seconds of wall time between playback frames
 
 def outcome_words(outcome: Any) -> str:
     """The verifier's one-line account of an outcome (shipped / refunded / never refunded)."""
-    try:
-        from workloads.verifier import describe_outcome
-    except ImportError:
-        return outcome.status.value
+    from workloads.verifier import describe_outcome
+
     return describe_outcome(outcome)
 
 
@@ -112,11 +110,8 @@ class RunScreen(Screen):
 
     @work(thread=True, group="side-by-side")
     def run_engines(self, seq: int, workload: str, scenario: str, day: float | None) -> None:
-        try:
-            from workloads.runner import run_side_by_side, scenarios
-        except ImportError as exc:
-            self.post_message(self.RunsReady(seq, None, {}, f"The side-by-side runner is not available yet ({exc.name} is missing)."))
-            return
+        from workloads.runner import run_side_by_side, scenarios
+
         try:
             self.available = scenarios(workload)
             runs = run_side_by_side(workload, scenario, day=day)
