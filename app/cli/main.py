@@ -50,13 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"app.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"app.cli.{name}":
-                continue  # that command group is not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"app.cli.{name}").register(sub)
     return parser
 
 
