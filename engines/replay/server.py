@@ -30,7 +30,7 @@ from engines.replay.errors import (
 from engines.replay.history import HistoryEvent, describe
 from engines.replay.limits import HistoryLimits
 from engines.replay.retry import RetryPolicy
-from engines.replay.tables import CLOCK_META, DDL, ENGINE, SCHEMA_VERSION
+from engines.replay.tables import CLOCK_META, DDL, ENGINE, MIGRATIONS, SCHEMA_VERSION
 from engines.store import Store, open_store
 from engines.trace import Severity, TraceRecorder
 
@@ -51,11 +51,11 @@ class LeaseLost(Exception):
     """This worker no longer holds the task (its lease expired and another worker took it)."""
 
 
-def _dumps(value: Any, what: str) -> str:
+def _dumps(value: Any, what: str, of: str = "") -> str:
     try:
         return jsonio.dumps_strict(value)
     except (TypeError, ValueError) as exc:
-        raise PayloadError(f"{what} cannot be stored as JSON: {exc}") from None
+        raise PayloadError(f"{what}{' ' + of if of else ''} cannot be stored as JSON: {exc}") from None
 
 
 def _dt(ts: float | None) -> datetime | None:
@@ -115,6 +115,22 @@ class ActivityClaim:
     worker_id: str
 
 
+@dataclass(frozen=True)
+class EagerRequest:
+    """A worker that will run the run's next task at once, if a completion can hand it one.
+
+    Temporal's eager activity execution and sticky workflow tasks: the completion that schedules
+    the next task claims it for this worker in the same transaction (same lease and attempt as a
+    poll would give), which saves a poll and a claim transaction. A worker asks only when it will
+    run the task right away; if it dies first, the lease runs out as with any claimed task.
+    """
+
+    worker_id: str
+    task_queue: str
+    workflow_types: frozenset[str]
+    activity_types: frozenset[str]
+
+
 def _row_to_execution(row) -> WorkflowExecution:
     return WorkflowExecution(
         workflow_id=row["workflow_id"], run_id=row["run_id"], workflow_type=row["workflow_type"],
@@ -122,7 +138,24 @@ def _row_to_execution(row) -> WorkflowExecution:
         result=jsonio.loads(row["result"]) if row["result"] is not None else None,
         failure=jsonio.loads(row["failure"]) if row["failure"] else None, stuck=row["stuck"],
         started_at=_dt(row["started_at"]), closed_at=_dt(row["closed_at"]),
-        history_length=row["next_event_id"] - 1, parent_run_id=row["parent_run_id"])
+        history_length=row["history_length"], parent_run_id=row["parent_run_id"])
+
+
+#: a run's columns plus its history length (the highest event id: the history is the counter)
+_RUN_SELECT = ("SELECT *, (SELECT COALESCE(MAX(h.event_id), 0) FROM rp_history h WHERE h.run_id = rp_runs.run_id) "
+               "AS history_length FROM rp_runs")
+
+
+class _OpenRun:
+    """A run's next event id while a transaction appends to it: read once from the history's
+    primary key, then counted here, so appending writes only the history rows."""
+
+    __slots__ = ("next_event_id", "warned", "workflow_id")
+
+    def __init__(self, next_event_id: int, warned: int, workflow_id: str) -> None:
+        self.next_event_id = next_event_id
+        self.warned = warned
+        self.workflow_id = workflow_id
 
 
 class Server:
@@ -131,11 +164,13 @@ class Server:
     def __init__(self, store: Store | str | Path = ":memory:", clock: Clock | None = None, *,
                  trace: TraceRecorder | None = None, limits: HistoryLimits | None = None) -> None:
         self.store = store if isinstance(store, Store) else open_store(store)
-        self.store.ensure_schema(ENGINE, SCHEMA_VERSION, DDL)
+        self.store.ensure_schema(ENGINE, SCHEMA_VERSION, DDL, MIGRATIONS)
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.trace = trace
         self.limits = limits or HistoryLimits()
         self._pending_trace: list[tuple] = []
+        self._open_runs: dict[str, _OpenRun] = {}  # runs appended to in the open transaction
+        self._new_events: list[tuple] = []         # their rows, inserted in one batch before COMMIT
         self._depth = 0
         self._persisted = 0.0
         self.sync_time()
@@ -170,12 +205,16 @@ class Server:
         try:
             with self.store.transaction() as c:
                 yield c
-                if outer and isinstance(self.clock, VirtualClock) and self._ts() > self._persisted:
-                    self._persisted = self._ts()
-                    c.execute("INSERT OR REPLACE INTO wc_meta (key, value) VALUES (?, ?)", (CLOCK_META, repr(self._persisted)))
+                if outer:
+                    self._write_events(c)
+                    if isinstance(self.clock, VirtualClock) and self._ts() > self._persisted:
+                        self._persisted = self._ts()
+                        c.execute("INSERT OR REPLACE INTO wc_meta (key, value) VALUES (?, ?)", (CLOCK_META, repr(self._persisted)))
         except BaseException:
             if outer:
                 self._pending_trace.clear()
+                self._open_runs.clear()
+                self._new_events.clear()
             raise
         finally:
             self._depth -= 1
@@ -198,34 +237,55 @@ class Server:
 
     # --- history -----------------------------------------------------------------------------
     def _append(self, c, run_id: str, event_type: str, attrs: dict[str, Any], *, traced: bool = True) -> int:
-        row = c.execute("UPDATE rp_runs SET next_event_id = next_event_id + 1 WHERE run_id = ? "
-                        "RETURNING next_event_id - 1, workflow_id", (run_id,)).fetchone()
-        event_id = row[0]
-        c.execute("INSERT INTO rp_history (run_id, event_id, time, event_type, attributes) VALUES (?, ?, ?, ?, ?)",
-                  (run_id, event_id, self._ts(), event_type, _dumps(attrs, f"attributes of {event_type}")))
+        """Give the event the run's next id; its row is written with the others at the end of the
+        transaction (`_write_events`), one batch instead of two statements per event."""
+        run = self._open_run(c, run_id)
+        event_id = run.next_event_id
+        run.next_event_id += 1
+        self._new_events.append((run_id, event_id, self._ts(), event_type, _dumps(attrs, "attributes of", event_type)))
         if traced and self.trace is not None:
-            self._pending_trace.append(((self.now(), event_type, row[1], describe(event_type, attrs),
+            self._pending_trace.append(((self.now(), event_type, run.workflow_id, describe(event_type, attrs),
                                          _SEVERITY.get(event_type, Severity.INFO)),
                                         {"event_id": event_id, "run_id": run_id, "attributes": attrs}))
         return event_id
 
+    def _open_run(self, c, run_id: str) -> _OpenRun:
+        run = self._open_runs.get(run_id)
+        if run is None:
+            row = c.execute("SELECT (SELECT COALESCE(MAX(event_id), 0) + 1 FROM rp_history WHERE run_id = ?), warned, workflow_id "
+                            "FROM rp_runs WHERE run_id = ?", (run_id, run_id)).fetchone()
+            run = self._open_runs[run_id] = _OpenRun(row[0], row[1], row[2])
+        return run
+
+    def _write_events(self, c) -> None:
+        """The events this transaction appended, in one batch just before COMMIT."""
+        if self._new_events:
+            c.executemany("INSERT INTO rp_history (run_id, event_id, time, event_type, attributes) VALUES (?, ?, ?, ?, ?)",
+                          self._new_events)
+        self._new_events.clear()
+        self._open_runs.clear()
+
     def history(self, run_id: str, upto: int | None = None) -> list[HistoryEvent]:
-        sql = "SELECT event_id, time, event_type, attributes FROM rp_history WHERE run_id = ?"
-        params: tuple = (run_id,)
-        if upto is not None:
-            sql += " AND event_id <= ?"
-            params = (run_id, upto)
-        rows = self.store.query(sql + " ORDER BY event_id", params)
-        loads = jsonio.loads
-        return [HistoryEvent(r[0], r[1], r[2], loads(r[3])) for r in rows]
+        return decode_events(self.history_rows(run_id, upto=upto))
+
+    def history_rows(self, run_id: str, *, after: int = 0, upto: int | None = None) -> list[tuple]:
+        """Stored events `after` < event_id <= `upto` as (event_id, time, type, attributes JSON) rows.
+
+        A history is append-only, so a worker may keep the rows it read and fetch only newer ones.
+        """
+        if upto is None:
+            return self.store.query("SELECT event_id, time, event_type, attributes FROM rp_history WHERE run_id = ? "
+                                    "AND event_id > ? ORDER BY event_id", (run_id, after))
+        return self.store.query("SELECT event_id, time, event_type, attributes FROM rp_history WHERE run_id = ? "
+                                "AND event_id > ? AND event_id <= ? ORDER BY event_id", (run_id, after, upto))
 
     # --- runs --------------------------------------------------------------------------------
     def run_row(self, workflow_id: str, run_id: str | None = None):
         if run_id:
-            row = self.store.one("SELECT * FROM rp_runs WHERE run_id = ? OR (workflow_id = ? AND run_id LIKE ?)",
+            row = self.store.one(f"{_RUN_SELECT} WHERE run_id = ? OR (workflow_id = ? AND run_id LIKE ?)",
                                  (run_id, workflow_id, run_id + "%"))
         else:
-            row = self.store.one("SELECT * FROM rp_runs WHERE workflow_id = ? ORDER BY seq DESC LIMIT 1", (workflow_id,))
+            row = self.store.one(f"{_RUN_SELECT} WHERE workflow_id = ? ORDER BY seq DESC LIMIT 1", (workflow_id,))
         if row is None:
             raise WorkflowNotFoundError(f"no workflow execution with id {workflow_id!r}"
                                         + (f" and run id {run_id!r}" if run_id else "") + f" in {self.store.path}")
@@ -235,10 +295,10 @@ class Server:
         return _row_to_execution(self.run_row(workflow_id, run_id))
 
     def list_executions(self) -> list[WorkflowExecution]:
-        return [_row_to_execution(r) for r in self.store.query("SELECT * FROM rp_runs ORDER BY seq")]
+        return [_row_to_execution(r) for r in self.store.query(f"{_RUN_SELECT} ORDER BY seq")]
 
     def runs_of(self, workflow_id: str) -> list[WorkflowExecution]:
-        return [_row_to_execution(r) for r in self.store.query("SELECT * FROM rp_runs WHERE workflow_id = ? ORDER BY seq",
+        return [_row_to_execution(r) for r in self.store.query(f"{_RUN_SELECT} WHERE workflow_id = ? ORDER BY seq",
                                                                (workflow_id,))]
 
     def start_workflow(self, workflow_type: str, args: list, workflow_id: str, task_queue: str = "default", *,
@@ -259,6 +319,7 @@ class Server:
                   "parent_run_id, parent_initiated_id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   (run_id, workflow_id, workflow_type, task_queue, RUNNING, _dumps(args, f"input of {workflow_id}"),
                    self._ts(), parent[0] if parent else None, parent[1] if parent else None, seq))
+        self._open_runs[run_id] = _OpenRun(1, 0, workflow_id)
         attrs: dict[str, Any] = {"workflow_type": workflow_type, "task_queue": task_queue, "input": args,
                                  "workflow_id": workflow_id}
         if parent:
@@ -271,16 +332,17 @@ class Server:
 
     def _schedule_workflow_task(self, c, run_id: str) -> None:
         """Wake the run: one workflow task waits in the queue (or the running one will rerun)."""
-        task = c.execute("SELECT task_id, lease_owner FROM rp_tasks WHERE kind = 'workflow' AND run_id = ?", (run_id,)).fetchone()
-        if task is not None:
-            if task[1] is not None:
-                c.execute("UPDATE rp_tasks SET rerun = 1 WHERE task_id = ?", (task[0],))
+        queue, workflow_type, task_id, leased = c.execute(
+            "SELECT r.task_queue, r.workflow_type, t.task_id, t.lease_owner FROM rp_runs r LEFT JOIN rp_tasks t "
+            "ON t.run_id = r.run_id AND t.kind = 'workflow' WHERE r.run_id = ?", (run_id,)).fetchone()
+        if task_id is not None:
+            if leased is not None:
+                c.execute("UPDATE rp_tasks SET rerun = 1 WHERE task_id = ?", (task_id,))
             return
-        run = c.execute("SELECT task_queue, workflow_type FROM rp_runs WHERE run_id = ?", (run_id,)).fetchone()
-        sched = self._append(c, run_id, "WorkflowTaskScheduled", {"task_queue": run[0]})
+        sched = self._append(c, run_id, "WorkflowTaskScheduled", {"task_queue": queue})
         now = self._ts()
         c.execute("INSERT INTO rp_tasks (kind, task_queue, run_id, type_name, scheduled_event_id, visible_at, "
-                  "first_scheduled_at) VALUES ('workflow', ?, ?, ?, ?, ?, ?)", (run[0], run_id, run[1], sched, now, now))
+                  "first_scheduled_at) VALUES ('workflow', ?, ?, ?, ?, ?, ?)", (queue, run_id, workflow_type, sched, now, now))
 
     def _running(self, c, workflow_id: str) -> str:
         row = c.execute("SELECT run_id FROM rp_runs WHERE workflow_id = ? AND status = ? ORDER BY seq DESC LIMIT 1",
@@ -335,31 +397,42 @@ class Server:
                 self._schedule_workflow_task(c, run[0])
 
     # --- workflow tasks ----------------------------------------------------------------------
-    def claim_workflow_task(self, task_queue: str, worker_id: str, types: list[str]) -> WorkflowTaskClaim | None:
-        """Atomically take the oldest runnable workflow task of a registered type (or None)."""
+    def claim_workflow_task(self, task_queue: str, worker_id: str, types: list[str], *,
+                            run_id: str | None = None) -> WorkflowTaskClaim | None:
+        """Atomically take the oldest runnable workflow task of a registered type (or None).
+
+        With `run_id`, only that run's task: a worker that just recorded an activity of the run
+        asks for its next workflow task at once (sticky), skipping the poll.
+        """
         if not types:
             return None
         now = self._ts()
-        if not self._maybe_runnable("workflow", task_queue, now):
+        if run_id is None and not self._maybe_runnable("workflow", task_queue, now):
             return None
         marks = ",".join("?" * len(types))
+        only_run = "" if run_id is None else "AND t.run_id = ? "
         with self._txn() as c:
             row = c.execute(
                 "SELECT t.task_id, t.run_id, t.scheduled_event_id, t.lease_owner, t.started_event_id, r.workflow_id, "
                 "r.workflow_type FROM rp_tasks t JOIN rp_runs r ON r.run_id = t.run_id "
                 "WHERE t.kind = 'workflow' AND t.task_queue = ? AND t.blocked IS NULL AND t.visible_at <= ? "
-                f"AND (t.lease_owner IS NULL OR t.lease_expires <= ?) AND r.workflow_type IN ({marks}) "
-                "ORDER BY t.visible_at, t.task_id LIMIT 1", (task_queue, now, now, *types)).fetchone()
+                f"AND (t.lease_owner IS NULL OR t.lease_expires <= ?) AND r.workflow_type IN ({marks}) {only_run}"
+                "ORDER BY t.visible_at, t.task_id LIMIT 1", (task_queue, now, now, *types, *((run_id,) if run_id else ()))).fetchone()
             if row is None:
                 return None
             task_id, run_id, sched = row[0], row[1], row[2]
             if row[3] is not None:  # the previous worker's lease ran out: Temporal's WorkflowTaskTimedOut
                 self._append(c, run_id, "WorkflowTaskTimedOut", {"scheduled_event_id": sched, "started_event_id": row[4]})
                 sched = self._append(c, run_id, "WorkflowTaskScheduled", {"task_queue": task_queue})
-            started = self._append(c, run_id, "WorkflowTaskStarted", {"scheduled_event_id": sched, "identity": worker_id})
-            c.execute("UPDATE rp_tasks SET lease_owner = ?, lease_expires = ?, started_event_id = ?, scheduled_event_id = ?, "
-                      "rerun = 0 WHERE task_id = ?", (worker_id, now + WORKFLOW_TASK_TIMEOUT, started, sched, task_id))
-            return WorkflowTaskClaim(task_id, run_id, row[5], row[6], started, worker_id)
+            return self._start_workflow_task(c, task_id, run_id, sched, row[5], row[6], worker_id)
+
+    def _start_workflow_task(self, c, task_id: int, run_id: str, sched: int, workflow_id: str, workflow_type: str,
+                             worker_id: str) -> WorkflowTaskClaim:
+        """WorkflowTaskStarted and the lease: what every claim of a workflow task writes."""
+        started = self._append(c, run_id, "WorkflowTaskStarted", {"scheduled_event_id": sched, "identity": worker_id})
+        c.execute("UPDATE rp_tasks SET lease_owner = ?, lease_expires = ?, started_event_id = ?, scheduled_event_id = ?, "
+                  "rerun = 0 WHERE task_id = ?", (worker_id, self._ts() + WORKFLOW_TASK_TIMEOUT, started, sched, task_id))
+        return WorkflowTaskClaim(task_id, run_id, workflow_id, workflow_type, started, worker_id)
 
     def _maybe_runnable(self, kind: str, task_queue: str, now: float) -> bool:
         """A read without the write lock: most polls find nothing and need no transaction."""
@@ -375,6 +448,13 @@ class Server:
 
     def complete_workflow_task(self, claim: WorkflowTaskClaim, commands: list[cmd.Command]) -> str:
         """Record WorkflowTaskCompleted and every command's event in one transaction. Returns the run status."""
+        return self.complete_workflow_task_eager(claim, commands, None)[0]
+
+    def complete_workflow_task_eager(self, claim: WorkflowTaskClaim, commands: list[cmd.Command],
+                                     eager: EagerRequest | None) -> tuple[str, ActivityClaim | None]:
+        """`complete_workflow_task`, and with `eager` the first activity it schedules that the worker
+        can run comes back already claimed for it (Temporal's request_eager_execution)."""
+        handed: list[ActivityClaim] = []
         with self._txn() as c:
             task = self._check_lease(c, claim.task_id, claim.worker_id)
             run_id = claim.run_id
@@ -384,7 +464,7 @@ class Server:
             status = RUNNING
             after: list[tuple[str, dict]] = []
             for command in commands:
-                status = self._apply_command(c, claim, command, after)
+                status = self._apply_command(c, claim, command, after, eager if not handed else None, handed)
                 if status != RUNNING:
                     break
             for event_type, attrs in after:
@@ -398,17 +478,25 @@ class Server:
                               "visible_at = ? WHERE task_id = ?", (sched, self._ts(), claim.task_id))
                 else:
                     c.execute("DELETE FROM rp_tasks WHERE task_id = ?", (claim.task_id,))
-            return status
+            return status, (handed[0] if handed and status == RUNNING else None)
 
-    def _apply_command(self, c, claim: WorkflowTaskClaim, command: cmd.Command, after: list) -> str:
+    def _apply_command(self, c, claim: WorkflowTaskClaim, command: cmd.Command, after: list,
+                       eager: EagerRequest | None = None, handed: list[ActivityClaim] | None = None) -> str:
         run_id, now = claim.run_id, self._ts()
         attrs = command.attributes()
         if isinstance(command, cmd.ScheduleActivityTask):
             event_id = self._append(c, run_id, command.event_type, attrs)
             payload = {**attrs, "workflow_id": claim.workflow_id}
-            c.execute("INSERT INTO rp_tasks (kind, task_queue, run_id, type_name, scheduled_event_id, visible_at, "
-                      "first_scheduled_at, payload) VALUES ('activity', ?, ?, ?, ?, ?, ?, ?)",
-                      (command.task_queue, run_id, command.activity_type, event_id, now, now, jsonio.dumps_strict(payload)))
+            owner = expires = None
+            if eager is not None and command.task_queue == eager.task_queue and command.activity_type in eager.activity_types:
+                owner, expires = eager.worker_id, now + payload["start_to_close_timeout"]  # the lease a poll would set
+            task_id = c.execute("INSERT INTO rp_tasks (kind, task_queue, run_id, type_name, scheduled_event_id, visible_at, "
+                                "first_scheduled_at, payload, lease_owner, lease_expires) VALUES ('activity', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                (command.task_queue, run_id, command.activity_type, event_id, now, now,
+                                 jsonio.dumps_strict(payload), owner, expires)).lastrowid
+            if owner is not None and handed is not None:
+                handed.append(_activity_claim(task_id, run_id, event_id, 1, now, payload, None, owner))
+                eager = None
         elif isinstance(command, cmd.StartTimer):
             fire_at = now + command.seconds
             event_id = self._append(c, run_id, command.event_type, {**attrs, "fire_at": _dt(fire_at).isoformat()})
@@ -452,8 +540,8 @@ class Server:
         return RUNNING
 
     def _check_limits(self, c, run_id: str) -> str:
-        row = c.execute("SELECT next_event_id - 1, warned, workflow_id FROM rp_runs WHERE run_id = ?", (run_id,)).fetchone()
-        length, warned, workflow_id = row
+        run = self._open_run(c, run_id)
+        length, warned, workflow_id = run.next_event_id - 1, run.warned, run.workflow_id
         if length >= self.limits.terminate:
             reason = f"history size exceeded: {length} events (limit {self.limits.terminate})"
             self._close(c, run_id, "Terminated", "WorkflowExecutionTerminated", {"reason": reason},
@@ -461,6 +549,7 @@ class Server:
             return "Terminated"
         if length >= self.limits.warn and not warned:
             c.execute("UPDATE rp_runs SET warned = 1 WHERE run_id = ?", (run_id,))
+            run.warned = 1
             self._pending_trace.append(((self.now(), "HistorySizeWarning", workflow_id,
                                          f"the history has {length} events (warn at {self.limits.warn}, terminate at "
                                          f"{self.limits.terminate}): time to continue as new", Severity.WARNING),
@@ -522,13 +611,9 @@ class Server:
                     continue
                 c.execute("UPDATE rp_tasks SET lease_owner = ?, lease_expires = ? WHERE task_id = ?",
                           (worker_id, now + payload["start_to_close_timeout"], row["task_id"]))
-                return ActivityClaim(
-                    task_id=row["task_id"], run_id=row["run_id"], workflow_id=payload["workflow_id"],
-                    scheduled_event_id=row["scheduled_event_id"], activity_id=payload["activity_id"],
-                    activity_type=payload["activity_type"], args=payload["input"], attempt=row["attempt"],
-                    retry=RetryPolicy.from_json(payload["retry_policy"]), start_to_close=payload["start_to_close_timeout"],
-                    scheduled_time=_dt(row["first_scheduled_at"]),
-                    heartbeat_details=jsonio.loads(row["heartbeat"]) if row["heartbeat"] else None, worker_id=worker_id)
+                return _activity_claim(row["task_id"], row["run_id"], row["scheduled_event_id"], row["attempt"],
+                                       row["first_scheduled_at"], payload,
+                                       jsonio.loads(row["heartbeat"]) if row["heartbeat"] else None, worker_id)
 
     def heartbeat(self, claim: ActivityClaim, details: Any) -> None:
         with self._txn() as c:
@@ -685,3 +770,19 @@ def _retry_state(policy: RetryPolicy, failure: dict, attempt: int) -> str:
     if policy.maximum_attempts and attempt >= policy.maximum_attempts:
         return "MaximumAttemptsReached"
     return "Timeout"
+
+
+def _activity_claim(task_id: int, run_id: str, scheduled_event_id: int, attempt: int, first_scheduled_at: float,
+                    payload: dict, heartbeat_details: Any, worker_id: str) -> ActivityClaim:
+    return ActivityClaim(
+        task_id=task_id, run_id=run_id, workflow_id=payload["workflow_id"], scheduled_event_id=scheduled_event_id,
+        activity_id=payload["activity_id"], activity_type=payload["activity_type"], args=payload["input"], attempt=attempt,
+        retry=RetryPolicy.from_json(payload["retry_policy"]), start_to_close=payload["start_to_close_timeout"],
+        scheduled_time=_dt(first_scheduled_at), heartbeat_details=heartbeat_details, worker_id=worker_id)
+
+
+def decode_events(rows: list[tuple]) -> list[HistoryEvent]:
+    """History rows as events; every call decodes afresh, so code that alters a result it was
+    handed can never change what the next replay sees."""
+    loads = jsonio.loads
+    return [HistoryEvent(r[0], r[1], r[2], loads(r[3])) for r in rows]

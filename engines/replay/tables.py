@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 ENGINE = "replay"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CLOCK_META = "replay.virtual_time"
 
 DDL = """
@@ -21,7 +21,6 @@ CREATE TABLE rp_runs (
     closed_at REAL,
     parent_run_id TEXT,
     parent_initiated_id INTEGER,
-    next_event_id INTEGER NOT NULL DEFAULT 1,
     warned INTEGER NOT NULL DEFAULT 0,
     seq INTEGER NOT NULL
 );
@@ -71,3 +70,7 @@ CREATE TABLE rp_workers (
     stopped INTEGER NOT NULL DEFAULT 0
 );
 """
+
+#: v2: a run's next event id is no longer kept in rp_runs (one row write less per transaction);
+#: it is MAX(event_id) + 1 of its history, found through rp_history's primary key.
+MIGRATIONS = {2: "ALTER TABLE rp_runs DROP COLUMN next_event_id;"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Literal, Mapping
@@ -24,10 +25,15 @@ from engines.replay.errors import (
     ReplayError,
     WorkerCrashed,
 )
-from engines.replay.server import HOST, LeaseLost, Server
+from engines.replay.history import HistoryEvent
+from engines.replay.server import HOST, RUNNING, ActivityClaim, EagerRequest, LeaseLost, Server, WorkflowTaskClaim, decode_events
 from engines.trace import Severity
 
 PointHook = Callable[[str], None]
+#: at most this many tasks run back to back on hand-offs before the worker polls again (fairness)
+HANDOFF_LIMIT = 64
+#: runs whose stored history rows a worker keeps, so a workflow task fetches only the new events
+HISTORY_CACHE = 256
 
 
 @dataclass
@@ -81,6 +87,8 @@ class Worker:
         self.started = False
         self.dead = False
         self._wall = WallClock()
+        self._rows: OrderedDict[str, list[tuple]] = OrderedDict()  # run id -> its history rows read so far
+        self._eager = EagerRequest(self.identity, task_queue, frozenset(self.workflows), frozenset(self.activities))
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "Worker":
@@ -122,8 +130,9 @@ class Worker:
         done = 0
         while True:
             self.server.sync_time()
-            if self.step():
-                done += 1
+            ran = self._step(None if max_tasks is None else max_tasks - done)
+            if ran:
+                done += ran
                 if max_tasks is not None and done >= max_tasks:
                     return self.stats
                 continue
@@ -164,9 +173,27 @@ class Worker:
             self.server.advance_to(self.server.now() + _td(self.poll_interval))
 
     def step(self) -> bool:
-        """Fire due timers, then run one workflow task or one activity task. False when idle."""
+        """Fire due timers, then run one polled task and the tasks its completions hand straight
+        back to this worker (eager activities, sticky workflow tasks). False when idle."""
+        return self._step(None) > 0
+
+    def _step(self, budget: int | None) -> int:
+        """`step` running at most `budget` tasks; returns how many ran (a fired timer counts as one)."""
         fired = self.server.fire_due_timers()
-        return self.run_workflow_task() or self.run_activity_task() or fired > 0
+        claim: WorkflowTaskClaim | ActivityClaim | None = self.server.claim_workflow_task(
+            self.task_queue, self.identity, list(self.workflows))
+        if claim is None:
+            claim = self.server.claim_activity_task(self.task_queue, self.identity, list(self.activities))
+        ran = 0
+        limit = HANDOFF_LIMIT if budget is None else min(budget, HANDOFF_LIMIT)
+        while claim is not None:
+            ran += 1
+            eager = self._eager if ran < limit else None  # ask for a hand-off only if this worker will run it
+            if isinstance(claim, WorkflowTaskClaim):
+                claim = self._run_workflow_claim(claim, eager)
+            else:
+                claim = self._run_activity_claim(claim, eager)
+        return ran or (1 if fired else 0)
 
     def _point(self, name: str) -> None:
         if self.on_point is not None:
@@ -176,11 +203,17 @@ class Worker:
 
     # --- workflow tasks ----------------------------------------------------------------------
     def run_workflow_task(self) -> bool:
+        """Poll for one workflow task and run it (nothing handed back)."""
         claim = self.server.claim_workflow_task(self.task_queue, self.identity, list(self.workflows))
         if claim is None:
             return False
+        self._run_workflow_claim(claim, None)
+        return True
+
+    def _run_workflow_claim(self, claim: WorkflowTaskClaim, eager: EagerRequest | None) -> ActivityClaim | None:
+        """Replay the run and record its decision; returns an activity handed back by `eager`."""
         self._point(f"workflow-task-started:{claim.workflow_type}")
-        events = self.server.history(claim.run_id, upto=claim.started_event_id)
+        events = self._history(claim.run_id, claim.started_event_id)
         first = events[0].attributes
         info = WorkflowInfo(workflow_id=claim.workflow_id, run_id=claim.run_id, workflow_type=claim.workflow_type,
                             task_queue=first.get("task_queue", self.task_queue), start_time=events[0].time,
@@ -192,20 +225,36 @@ class Worker:
             commands = driver.run(events)
         except NondeterminismError as exc:
             self._fail_task(claim, "NonDeterministicError", exc, "NondeterminismError")
-            return True
+            return None
         except ReplayError as exc:
             self._fail_task(claim, "WorkflowTaskFailed", exc, "WorkflowTaskFailed")
-            return True
+            return None
         finally:
             self.stats.replayed_events += driver.replayed_events
         try:
-            self.server.complete_workflow_task(claim, commands)
+            status, handed = self.server.complete_workflow_task_eager(claim, commands, eager)
         except LeaseLost as exc:
             self.server.emit("LeaseLost", claim.workflow_id, f"{exc}; the decision is dropped", Severity.WARNING)
-            return True
+            return None
+        if status != RUNNING:
+            self._rows.pop(claim.run_id, None)  # a closed run gets no more workflow tasks
         self.stats.new_commands += len(commands)
         self._point(f"workflow-task-completed:{claim.workflow_type}")
-        return True
+        return handed
+
+    def _history(self, run_id: str, upto: int) -> list[HistoryEvent]:
+        """The run's history up to `upto`, read from the database past the rows this worker already
+        holds (histories are append-only), and decoded afresh: replay still starts from the top."""
+        rows = self._rows.pop(run_id, [])
+        last = rows[-1][0] if rows else 0
+        if last < upto:
+            rows = rows + self.server.history_rows(run_id, after=last, upto=upto)
+        elif last > upto:
+            rows = [r for r in rows if r[0] <= upto]
+        self._rows[run_id] = rows
+        if len(self._rows) > HISTORY_CACHE:
+            self._rows.popitem(last=False)
+        return decode_events(rows)
 
     def _fail_task(self, claim: Any, cause: str, exc: Exception, kind: str) -> None:
         self.stats.failed_workflow_tasks += 1
@@ -216,9 +265,15 @@ class Worker:
 
     # --- activity tasks ----------------------------------------------------------------------
     def run_activity_task(self) -> bool:
+        """Poll for one activity task and run it (nothing handed back)."""
         claim = self.server.claim_activity_task(self.task_queue, self.identity, list(self.activities))
         if claim is None:
             return False
+        self._run_activity_claim(claim, None)
+        return True
+
+    def _run_activity_claim(self, claim: ActivityClaim, eager: EagerRequest | None) -> WorkflowTaskClaim | None:
+        """Run one attempt and record it; returns the workflow task handed back by `eager`."""
         self.stats.activity_tasks += 1
         key = f"{claim.workflow_id}-{claim.activity_id}" if self.idempotency_keys else None
         now = self.server.now()
@@ -253,9 +308,12 @@ class Worker:
                 self.server.fail_activity(claim, failure)
         except LeaseLost as exc:
             self.server.emit("LeaseLost", claim.workflow_id, f"{exc}; the result is dropped", Severity.WARNING)
-            return True
+            return None
         self._point(f"activity-recorded:{claim.activity_type}")
-        return True
+        if eager is None or failure is not None:
+            return None
+        # sticky: the run's next workflow task, claimed by a normal (targeted) claim after the point above
+        return self.server.claim_workflow_task(self.task_queue, self.identity, list(self.workflows), run_id=claim.run_id)
 
     def _crash_now(self, why: str) -> None:
         if self.crash_mode == "exit":
