@@ -14,7 +14,7 @@ from engines.replay.context import to_payload, workflow_name
 from engines.replay.context import WorkflowInfo
 from engines.replay.driver import Driver
 from engines.replay.errors import NotRegisteredError, WorkflowNotClosedError
-from engines.replay.history import HistoryEvent
+from engines.replay.history import HistoryEvent, takeover_event_id
 from engines.replay.limits import HistoryLimits
 from engines.replay.server import Server, WorkflowExecution
 from engines.store import Store
@@ -103,8 +103,11 @@ class Client:
         return self.server.history(row["run_id"])
 
     def history_rows(self, workflow_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
-        """The history as plain rows: id, time, type, attributes (what lessons and the app show)."""
-        return [e.to_dict() for e in self.history(workflow_id, run_id)]
+        """The history as plain rows: id, time, type, attributes (what lessons and the app show), and
+        `replayed`: recorded by an earlier worker and only replayed by the one that finished it."""
+        events = self.history(workflow_id, run_id)
+        takeover = takeover_event_id(events)
+        return [{**e.to_dict(), "replayed": takeover is not None and e.event_id < takeover} for e in events]
 
     def query(self, workflow_id: str, name: str, *args: Any) -> Any:
         """Replay the run with this client's code and ask a query handler. Appends no event."""

@@ -129,3 +129,24 @@ def describe(event_type: str, a: dict[str, Any]) -> str:
     if t == "WorkflowExecutionTerminated":
         return f"workflow terminated: {a.get('reason')}"
     return t
+
+
+def takeover_event_id(events: list[HistoryEvent]) -> int | None:
+    """Where the worker that holds the run now took it over: the first WorkflowTaskStarted of the
+    last unbroken stretch of workflow tasks by one worker identity.
+
+    Everything before that event was recorded by an earlier worker (one that crashed, or was
+    redeployed) and only *replayed* by the current one; everything from it on the current worker
+    recorded live. None when one worker ran the whole history: nothing was inherited.
+    """
+    started = [e for e in events if e.event_type == "WorkflowTaskStarted"]
+    if not started:
+        return None
+    last = started[-1].attributes.get("identity")
+    first_of_stretch = started[-1]
+    for event in reversed(started):
+        if event.attributes.get("identity") != last:
+            break
+        first_of_stretch = event
+    return None if first_of_stretch is started[0] else first_of_stretch.event_id
+

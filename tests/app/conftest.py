@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 
 import pytest
@@ -11,22 +10,6 @@ from textual.widgets import Input
 from app.screenshot import settle  # noqa: F401  (re-exported for the tests)
 
 SIZE = (120, 40)
-
-
-def has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def engines_ready(workload: str = "order-1001") -> bool:
-    """True once every engine's version of the workload exists (they are built in parallel)."""
-    package = workload.replace("-", "_")
-    return all(has_module(f"workloads.{package}.{e}") for e in ("replay", "dag", "statemachine"))
-
-
-needs_engines = pytest.mark.skipif(not engines_ready(), reason="workloads/order_1001/{replay,dag,statemachine}.py not built yet")
 
 
 def screen_text(app) -> str:

@@ -9,7 +9,7 @@ from app.widgets.weights import WeightsTable
 from workloads.cards import bundled_cards, get_card
 from workloads.choose import MODEL_TITLES, choose_model
 
-from .conftest import SIZE, needs_engines, settle, static_text
+from .conftest import SIZE, settle, static_text
 
 
 def verdict_of(app) -> str:
@@ -27,7 +27,6 @@ async def test_the_deck_holds_every_bundled_card():
         assert get_card("A").title in text and "✓" in text
 
 
-@needs_engines
 async def test_mouse_drag_places_a_card_and_the_verifier_judges_it():
     app = WorkflowCanvasApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -47,7 +46,6 @@ async def test_mouse_drag_places_a_card_and_the_verifier_judges_it():
         assert "Evidence from running it" in text
 
 
-@needs_engines
 async def test_keyboard_path_places_a_card_and_the_verifier_judges_it():
     app = WorkflowCanvasApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -7,9 +7,8 @@ from textual.widgets import DataTable
 from app.canvas_app import WorkflowCanvasApp
 from app.screens.history import HistoryScreen
 
-from .conftest import SIZE, needs_engines, settle, static_text
+from .conftest import SIZE, settle, static_text
 
-pytestmark = needs_engines
 
 
 async def test_history_inspector_shows_all_three_engines_of_the_last_run():
@@ -54,3 +53,17 @@ async def test_history_inspector_runs_order_1001_when_nothing_ran_yet():
         await settle(pilot)
         assert app.latest_runs is not None and app.screen.shown is app.latest_runs
         assert app.latest_runs["replay"].scenario == "happy"
+
+
+async def test_replay_tab_draws_the_replayed_live_boundary_after_a_crash():
+    from workloads.runner import run_side_by_side
+
+    app = WorkflowCanvasApp()
+    async with app.run_test(size=SIZE) as pilot:
+        app.runs_updated(run_side_by_side("order-1001", "crash"))
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.pause()
+        table = app.screen.query_one("#replay-history", DataTable)
+        cells = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        assert any("replayed above · live below" in c for c in cells)

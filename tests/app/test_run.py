@@ -5,9 +5,8 @@ from __future__ import annotations
 from app.canvas_app import WorkflowCanvasApp
 from app.screens.run import RunScreen
 
-from .conftest import SIZE, needs_engines, settle, static_text
+from .conftest import SIZE, settle, static_text
 
-pytestmark = needs_engines
 
 
 def column_text(screen, engine: str) -> str:

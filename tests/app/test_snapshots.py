@@ -14,7 +14,7 @@ import pytest
 
 from app.canvas_app import WorkflowCanvasApp
 
-from .conftest import needs_engines, settle
+from .conftest import settle
 
 SIZE = (100, 30)
 
@@ -35,7 +35,6 @@ async def quiet(pilot) -> None:
     await pilot.pause()
 
 
-@needs_engines
 def test_canvas_after_a_placement(snap_compare):
     async def run_before(pilot) -> None:
         await settle(pilot)
@@ -49,7 +48,6 @@ def test_canvas_after_a_placement(snap_compare):
     assert snap_compare(WorkflowCanvasApp(), terminal_size=SIZE, run_before=run_before)
 
 
-@needs_engines
 def test_side_by_side_run_cancel_on_day_3(snap_compare, fixed_worker_identity):
     async def run_before(pilot) -> None:
         await settle(pilot)

@@ -123,3 +123,18 @@ def test_every_scenario_runs_on_a_file(tmp_path, scenario):
     r = run(scenario, db=tmp_path / "r.db")
     assert r.engine == "replay" and r.trace and r.trace[0].time >= EPOCH
     assert r.outcome.charged_cents in (0, 4200)
+
+
+def test_history_rows_mark_what_the_new_worker_only_replayed():
+    from workloads.order_1001.replay import run as run_order
+
+    happy = run_order("happy").extra["history"]
+    assert not any(row["replayed"] for row in happy)  # one worker recorded everything live
+    crash = run_order("crash").extra["history"]
+    takeover = next(row for row in crash if not row["replayed"])
+    assert takeover["type"] == "WorkflowTaskStarted"
+    inherited = [row for row in crash if row["replayed"]]
+    assert inherited and all(row["id"] < takeover["id"] for row in inherited)
+    assert inherited[-1]["time"] >= "2026-01-11"  # the old worker died on day 10; its history was replayed
+    assert any(row["type"] == "ActivityTaskCompleted" and row["attributes"]["activity_type"] == "ChargeCard"
+               for row in inherited)
