@@ -11,6 +11,9 @@ from typing import Any
 
 from engines.replay.history import HistoryEvent
 
+#: the marker a local activity's outcome is recorded in (Temporal core: "core_local_activity")
+LOCAL_ACTIVITY_MARKER = "LocalActivity"
+
 
 @dataclass
 class Command:
@@ -35,6 +38,9 @@ class Command:
 
 
 def describe_recorded(event: HistoryEvent, key_attr: str = "") -> str:
+    a = event.attributes
+    if event.event_type == "MarkerRecorded" and a.get("marker_name") == LOCAL_ACTIVITY_MARKER:
+        return f"MarkerRecorded({LOCAL_ACTIVITY_MARKER} {a.get('activity_type')})"
     for attr in (key_attr, "activity_type", "marker_name", "workflow_type", "timer_id"):
         if attr and attr in event.attributes:
             return f"{event.event_type}({event.attributes[attr]})"
@@ -103,6 +109,55 @@ class RecordMarker(Command):
 
     def describe(self) -> str:
         return f"MarkerRecorded({self.marker_name} {self.details})"
+
+
+@dataclass
+class ScheduleLocalActivity(Command):
+    """One attempt of a local activity (Temporal's ScheduleLocalActivity). It is not sent to a queue:
+    the worker holding the workflow task runs it and fills in `result` or `failure`, and the
+    command becomes a MarkerRecorded event carrying that outcome."""
+
+    activity_id: str = ""
+    activity_type: str = ""
+    args: list = field(default_factory=list)
+    retry_policy: dict = field(default_factory=dict)
+    start_to_close_seconds: float = 10.0
+    attempt: int = 1
+    scheduled_ts: float = 0.0  # the first attempt's time (activity.info().scheduled_time)
+    # set by the worker once the attempt ran:
+    ran: bool = False
+    result: Any = None
+    failure: dict | None = None
+    backoff_seconds: float | None = None  # a retry follows after this gap (a durable timer)
+
+    def __post_init__(self) -> None:
+        self.event_type, self.key_attr = "MarkerRecorded", "activity_type"
+
+    def attributes(self) -> dict[str, Any]:
+        if not self.ran:
+            raise ValueError(f"local activity {self.activity_type} ({self.activity_id}) was not run before its "
+                             "workflow task completed")
+        attrs: dict[str, Any] = {"marker_name": LOCAL_ACTIVITY_MARKER, "activity_id": self.activity_id,
+                                 "activity_type": self.activity_type, "attempt": self.attempt}
+        if self.failure is None:
+            attrs["result"] = self.result
+        else:
+            attrs["failure"] = self.failure
+            if self.backoff_seconds is not None:
+                attrs["backoff_seconds"] = self.backoff_seconds
+        return attrs
+
+    @property
+    def key(self) -> Any:
+        return self.activity_type
+
+    def matches(self, event: HistoryEvent) -> bool:
+        a = event.attributes
+        return (event.event_type == self.event_type and a.get("marker_name") == LOCAL_ACTIVITY_MARKER
+                and a.get("activity_type") == self.activity_type)
+
+    def describe(self) -> str:
+        return f"MarkerRecorded({LOCAL_ACTIVITY_MARKER} {self.activity_type})"
 
 
 @dataclass

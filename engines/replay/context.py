@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
 
 from engines import jsonio
 from engines.replay import commands as cmd
-from engines.replay.errors import ContinueAsNewError, PayloadError, QueryError
+from engines.replay.errors import ActivityError, ContinueAsNewError, PayloadError, QueryError, failure_from
 from engines.replay.futures import WorkflowFuture
 from engines.replay.retry import RetryPolicy
 
@@ -164,6 +164,58 @@ class WorkflowContext:
         return self.start_activity(activity, *args, **options)
 
     execute_activity = activity
+
+    def local_activity(self, activity: Callable | str, *args: Any, activity_id: str | None = None,
+                       retry: RetryPolicy | None = None,
+                       start_to_close_timeout: timedelta = DEFAULT_START_TO_CLOSE) -> WorkflowFuture:
+        """`await ctx.local_activity(charge_card, order)`: Temporal's local activity.
+
+        No activity task and no queue: the worker holding this workflow task runs the function
+        inline, records its outcome as a MarkerRecorded event (marker "LocalActivity") in the same
+        transaction that completes the workflow task, and continues the code in a new workflow
+        task it claims at once. On replay the marker hands the result back; the function is not
+        called again. A crash after the function ran and before the marker committed runs it again
+        (at least once, like a DBOS step): make it idempotent, e.g. with `activity.info().idempotency_key`.
+        A failed attempt that the RetryPolicy retries is recorded too (a marker with the failure),
+        followed by a durable timer for the backoff gap; the last failure raises ActivityError.
+        """
+        self._d.check_not_query("run a local activity")
+        self._activity_seq += 1
+        name = activity_name(activity)
+        aid = activity_id or str(self._activity_seq)
+        payload = to_payload(list(args), f"input of local activity {name}")
+        out = WorkflowFuture(f"local activity {name}")
+        self._local_attempt(out, aid, name, payload, retry or RetryPolicy(), start_to_close_timeout.total_seconds(),
+                            1, self.now().timestamp())
+        return out
+
+    execute_local_activity = local_activity
+
+    def _local_attempt(self, out: WorkflowFuture, aid: str, name: str, args: list, policy: RetryPolicy,
+                       timeout: float, attempt: int, scheduled_ts: float) -> None:
+        command = cmd.ScheduleLocalActivity(activity_id=aid, activity_type=name, args=args, retry_policy=policy.to_json(),
+                                            start_to_close_seconds=timeout, attempt=attempt, scheduled_ts=scheduled_ts)
+
+        def on_marker(f: WorkflowFuture) -> None:
+            marker = f.result()
+            if "failure" not in marker:
+                out.set_result(marker.get("result"))
+            elif marker.get("backoff_seconds") is not None:
+                self._d.spawn(self._local_backoff(out, aid, name, args, policy, timeout, attempt, scheduled_ts,
+                                                  marker["backoff_seconds"]))
+            else:
+                failure = marker["failure"]
+                out.set_exception(ActivityError(name, aid, failure_from(failure),
+                                                timed_out=failure.get("type") == "StartToCloseTimeout", attempt=attempt))
+
+        self._d.schedule_local_activity(command).add_done_callback(on_marker)
+
+    async def _local_backoff(self, out: WorkflowFuture, aid: str, name: str, args: list, policy: RetryPolicy,
+                             timeout: float, attempt: int, scheduled_ts: float, backoff: float) -> None:
+        """The gap before the next attempt is a durable timer (as Temporal does for long local
+        backoffs), so a retry survives a restart and virtual time can skip it."""
+        await self._d.start_timer(cmd.StartTimer(timer_id=f"local-{aid}-{attempt}", seconds=backoff))
+        self._local_attempt(out, aid, name, args, policy, timeout, attempt + 1, scheduled_ts)
 
     # --- time -----------------------------------------------------------------------------------
     def _start_timer(self, duration: timedelta | float) -> tuple[str, WorkflowFuture]:

@@ -5,6 +5,9 @@ one per completed workflow task: the driver hands the code the inputs that task 
 results, timer fires, signals…), steps the coroutines by hand (`send` / `throw`) until all of
 them wait, and checks every command the code issues against the events that task recorded. The
 last activation is live: its commands are new and become new events.
+
+A local activity's MarkerRecorded is both: the command event of the task that ran it, and the
+input (its outcome) of the next task, the one the worker starts right after recording it.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class Driver:
         self._activity_meta: dict[int, tuple[str, str]] = {}
         self._timers: dict[str, WorkflowFuture] = {}
         self._children: dict[int, WorkflowFuture] = {}
+        self._local: dict[int, WorkflowFuture] = {}  # local-activity marker event id -> its attempt's future
         self._fatal: BaseException | None = None
         self._in_query = False
         self._finished = False
@@ -100,6 +104,8 @@ class Driver:
                     expected: deque[HistoryEvent] = deque()
                     while j < n and events[j].event_type in COMMAND_EVENTS:
                         expected.append(events[j])
+                        if _is_local_marker(events[j]):
+                            pending.append(events[j])  # its outcome wakes the code in the next task
                         j += 1
                     self._activate(pending, started, expected)
                     self.replayed_events = j
@@ -167,6 +173,10 @@ class Driver:
                 failure = a.get("failure") or {"type": "TimeoutError", "message": "start-to-close timeout"}
                 fut.set_exception(ActivityError(kind, aid, failure_from(failure), timed_out=t.endswith("TimedOut"),
                                                 attempt=a.get("attempt", 0)))
+        elif t == "MarkerRecorded":
+            fut = self._local.pop(e.event_id, None)
+            if fut is not None:
+                fut.set_result(a)
         elif t == "TimerFired":
             fut = self._timers.pop(a["timer_id"], None)
             if fut is not None:
@@ -329,6 +339,14 @@ class Driver:
             self._activity_meta[event.event_id] = (command.activity_type, command.activity_id)
         return fut
 
+    def schedule_local_activity(self, command: cmd.ScheduleLocalActivity) -> WorkflowFuture:
+        """One attempt; the future gets the marker's attributes (result, or failure and backoff)."""
+        fut = WorkflowFuture(f"local activity {command.activity_type}")
+        event = self._issue(command)
+        if event is not None:
+            self._local[event.event_id] = fut
+        return fut
+
     def start_timer(self, command: cmd.StartTimer) -> WorkflowFuture:
         fut = WorkflowFuture(f"timer {command.timer_id}")
         self._issue(command)
@@ -361,6 +379,10 @@ class Driver:
             self._issue(marker)
             return True
         return False
+
+
+def _is_local_marker(e: HistoryEvent) -> bool:
+    return e.event_type == "MarkerRecorded" and e.attributes.get("marker_name") == cmd.LOCAL_ACTIVITY_MARKER
 
 
 def _call_opt(handler: Callable[..., Any]) -> Any:

@@ -102,6 +102,11 @@ def describe(event_type: str, a: dict[str, Any]) -> str:
         return f"timer {a.get('timer_id')} fired"
     if t == "TimerCanceled":
         return f"timer {a.get('timer_id')} canceled"
+    if t == "MarkerRecorded" and a.get("marker_name") == "LocalActivity":
+        what = (f"completed; its result {a.get('result')!r} is recorded" if "failure" not in a else
+                f"failed ({a['failure'].get('type')}: {a['failure'].get('message')})"
+                + (f"; retry after {_secs(a['backoff_seconds'])}" if a.get("backoff_seconds") is not None else " for good"))
+        return f"local activity {a.get('activity_type')} (id {a.get('activity_id')}) attempt {a.get('attempt')} {what}"
     if t == "MarkerRecorded":
         return f"marker {a.get('marker_name')} recorded ({a.get('details')})"
     if t == "WorkflowExecutionSignaled":

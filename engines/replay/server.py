@@ -451,10 +451,20 @@ class Server:
         return self.complete_workflow_task_eager(claim, commands, None)[0]
 
     def complete_workflow_task_eager(self, claim: WorkflowTaskClaim, commands: list[cmd.Command],
-                                     eager: EagerRequest | None) -> tuple[str, ActivityClaim | None]:
+                                     eager: EagerRequest | None) -> tuple[str, ActivityClaim | WorkflowTaskClaim | None]:
         """`complete_workflow_task`, and with `eager` the first activity it schedules that the worker
-        can run comes back already claimed for it (Temporal's request_eager_execution)."""
+        can run comes back already claimed for it (Temporal's request_eager_execution).
+
+        Local-activity markers among the commands wake the code again: the run gets a new
+        workflow task in the same transaction (Temporal forces one after local activity results),
+        and with `eager` it comes back already started for this worker (sticky) instead of an activity.
+        """
         handed: list[ActivityClaim] = []
+        local = any(isinstance(command, cmd.ScheduleLocalActivity) for command in commands)
+        if local:
+            eager, sticky = None, eager
+        else:
+            sticky = None
         with self._txn() as c:
             task = self._check_lease(c, claim.task_id, claim.worker_id)
             run_id = claim.run_id
@@ -472,7 +482,11 @@ class Server:
             if status == RUNNING:
                 status = self._check_limits(c, run_id)
             if status == RUNNING:
-                if task["rerun"]:
+                if local and sticky is not None and claim.workflow_type in sticky.workflow_types:
+                    sched = self._append(c, run_id, "WorkflowTaskScheduled", {"task_queue": task["task_queue"]})
+                    return status, self._start_workflow_task(c, claim.task_id, run_id, sched, claim.workflow_id,
+                                                             claim.workflow_type, sticky.worker_id)
+                if task["rerun"] or local:
                     sched = self._append(c, run_id, "WorkflowTaskScheduled", {"task_queue": task["task_queue"]})
                     c.execute("UPDATE rp_tasks SET lease_owner = NULL, lease_expires = NULL, rerun = 0, scheduled_event_id = ?, "
                               "visible_at = ? WHERE task_id = ?", (sched, self._ts(), claim.task_id))
@@ -505,7 +519,7 @@ class Server:
         elif isinstance(command, cmd.CancelTimer):
             self._append(c, run_id, command.event_type, attrs)
             c.execute("DELETE FROM rp_timers WHERE run_id = ? AND timer_id = ?", (run_id, command.timer_id))
-        elif isinstance(command, cmd.RecordMarker):
+        elif isinstance(command, (cmd.RecordMarker, cmd.ScheduleLocalActivity)):
             self._append(c, run_id, command.event_type, attrs)
         elif isinstance(command, cmd.StartChildWorkflowExecution):
             initiated = self._append(c, run_id, command.event_type, attrs)

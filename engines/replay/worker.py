@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping
 
 from engines.clock import VirtualClock, WallClock
 from engines.replay import activity as _activity
+from engines.replay import commands as cmd
 from engines.replay.context import WorkflowInfo, activity_name, to_payload, workflow_name
 from engines.replay.driver import Driver
 from engines.replay.errors import (
@@ -25,7 +26,8 @@ from engines.replay.errors import (
     ReplayError,
     WorkerCrashed,
 )
-from engines.replay.history import HistoryEvent
+from engines.replay.history import UTC, HistoryEvent
+from engines.replay.retry import RetryPolicy
 from engines.replay.server import HOST, RUNNING, ActivityClaim, EagerRequest, LeaseLost, Server, WorkflowTaskClaim, decode_events
 from engines.trace import Severity
 
@@ -46,6 +48,7 @@ class WorkerStats:
     new_commands: int = 0         # commands that became new events
     time_skips: int = 0
     failed_workflow_tasks: int = 0
+    local_activities: int = 0     # local-activity attempts run inside workflow tasks
     problems: list[str] = field(default_factory=list)
 
 
@@ -210,8 +213,10 @@ class Worker:
         self._run_workflow_claim(claim, None)
         return True
 
-    def _run_workflow_claim(self, claim: WorkflowTaskClaim, eager: EagerRequest | None) -> ActivityClaim | None:
-        """Replay the run and record its decision; returns an activity handed back by `eager`."""
+    def _run_workflow_claim(self, claim: WorkflowTaskClaim,
+                            eager: EagerRequest | None) -> ActivityClaim | WorkflowTaskClaim | None:
+        """Replay the run, run its local activities, record its decision; returns the task handed
+        back by `eager` (an activity, or the run's next workflow task after local activities)."""
         self._point(f"workflow-task-started:{claim.workflow_type}")
         events = self._history(claim.run_id, claim.started_event_id)
         first = events[0].attributes
@@ -231,6 +236,13 @@ class Worker:
             return None
         finally:
             self.stats.replayed_events += driver.replayed_events
+        try:
+            for command in commands:
+                if isinstance(command, cmd.ScheduleLocalActivity):
+                    self._run_local_activity(claim, command)
+        except NotRegisteredError as exc:  # the task waits for a worker that has the function
+            self._fail_task(claim, "WorkflowTaskFailed", exc, "WorkflowTaskFailed")
+            return None
         try:
             status, handed = self.server.complete_workflow_task_eager(claim, commands, eager)
         except LeaseLost as exc:
@@ -314,6 +326,57 @@ class Worker:
             return None
         # sticky: the run's next workflow task, claimed by a normal (targeted) claim after the point above
         return self.server.claim_workflow_task(self.task_queue, self.identity, list(self.workflows), run_id=claim.run_id)
+
+    def _run_local_activity(self, claim: WorkflowTaskClaim, command: cmd.ScheduleLocalActivity) -> None:
+        """One attempt of a local activity, inline in the workflow task; the outcome goes into the
+        command (the marker). Nothing is recorded until the workflow task completes."""
+        name = command.activity_type
+        fn = self.activities.get(name)
+        if fn is None:
+            raise NotRegisteredError(f"local activity {name!r} of {claim.workflow_id} is not registered on worker "
+                                     f"{self.identity} (known: {', '.join(self.activities) or 'none'}); a local activity "
+                                     "runs in the worker that holds the workflow task")
+        self.stats.local_activities += 1
+        key = f"{claim.workflow_id}-{command.activity_id}" if self.idempotency_keys else None
+        start = self.server.now()
+        info = _activity.ActivityInfo(
+            workflow_id=claim.workflow_id, run_id=claim.run_id, activity_id=command.activity_id, activity_type=name,
+            attempt=command.attempt, idempotency_key=key, scheduled_time=datetime.fromtimestamp(command.scheduled_ts, UTC),
+            current_time=start)
+        self.server.emit("LocalActivityStarted", claim.workflow_id,
+                         f"attempt {command.attempt} of local activity {name} runs inside the workflow task on {self.identity}"
+                         + (f" with idempotency key {key}" if key else " without an idempotency key"),
+                         activity_type=name, attempt=command.attempt, idempotency_key=key)
+        self._point(f"local-activity-started:{name}")
+        failure = None
+        _activity._current.append(info)
+        try:
+            command.result = to_payload(fn(*command.args), f"result of {name}")
+        except Exception as exc:  # noqa: BLE001 - any failure of user code is one failed attempt
+            failure = failure_of(exc)
+        finally:
+            _activity._current.pop()
+        took = (self.server.now() - start).total_seconds()
+        if failure is None and took > command.start_to_close_seconds:
+            failure = {"type": "StartToCloseTimeout", "non_retryable": False,
+                       "message": f"no result within {command.start_to_close_seconds:g} s (took {took:g} s)"}
+            command.result = None
+        if failure is None:
+            self._point(f"local-activity-effect:{name}")
+            if self.crash_after_effect == name:
+                self._crash_now(f"the worker died after local activity {name} ran and before its marker was recorded "
+                                "(it runs again: at least once)")
+        else:
+            policy = RetryPolicy.from_json(command.retry_policy)
+            if policy.should_retry(command.attempt, failure.get("type", ""), bool(failure.get("non_retryable"))):
+                command.backoff_seconds = policy.backoff(command.attempt).total_seconds()
+            command.failure = failure
+            self.server.emit("LocalActivityFailed", claim.workflow_id,
+                             f"{name} attempt {command.attempt} failed: {failure.get('type')}"
+                             + (f"; retry in {command.backoff_seconds:g} s" if command.backoff_seconds is not None
+                                else "; no retry"), Severity.WARNING, activity_type=name, attempt=command.attempt,
+                             failure=failure, will_retry=command.backoff_seconds is not None)
+        command.ran = True
 
     def _crash_now(self, why: str) -> None:
         if self.crash_mode == "exit":
