@@ -159,7 +159,7 @@ class MetadataDB:
         return dt(self.store.get_meta(NOW_KEY))
 
     def save_now(self, t: datetime) -> None:
-        self._c.execute("INSERT OR REPLACE INTO wc_meta (key, value) VALUES (?, ?)", (NOW_KEY, iso(t)))
+        self.store.set_meta(NOW_KEY, iso(t))
 
     def close(self) -> None:
         self.store.close()

@@ -209,7 +209,7 @@ class Server:
                     self._write_events(c)
                     if isinstance(self.clock, VirtualClock) and self._ts() > self._persisted:
                         self._persisted = self._ts()
-                        c.execute("INSERT OR REPLACE INTO wc_meta (key, value) VALUES (?, ?)", (CLOCK_META, repr(self._persisted)))
+                        self.store.set_meta(CLOCK_META, repr(self._persisted))
         except BaseException:
             if outer:
                 self._pending_trace.clear()

@@ -93,7 +93,7 @@ class ExecutionStore:
             sets = ", ".join(f"{k} = :{k}" for k in fields)
             c.execute(f"UPDATE sfn_executions SET {sets} WHERE arn = :arn", {**fields, "arn": arn})
             if clock_iso != self._clock_written:
-                c.execute("INSERT OR REPLACE INTO wc_meta (key, value) VALUES (?, ?)", (CLOCK_META, clock_iso))
+                self.store.set_meta(CLOCK_META, clock_iso)
         self._clock_written = clock_iso
 
     def execution(self, arn: str) -> dict | None:
