@@ -219,6 +219,22 @@ def days(n: float) -> timedelta:
     return timedelta(days=n)
 
 
+def human_duration(seconds: float) -> str:
+    """A span in the words an engine's trace uses: "30 days", "1 day", "2 h", "5 min", "1.5 s"."""
+    s = float(seconds)
+    if s >= 86400 and s % 86400 == 0:
+        return "1 day" if s == 86400 else f"{int(s // 86400)} days"
+    if s >= 3600 and s % 3600 == 0:
+        return f"{int(s // 3600)} h"
+    if s >= 60 and s % 60 == 0:
+        return f"{int(s // 60)} min"
+    if s >= 86400:
+        return f"{s / 86400:g} days"
+    if s >= 3600:
+        return f"{s / 3600:g} h"
+    return f"{s:g} s"
+
+
 def day_of(t: datetime, start: datetime = EPOCH) -> float:
     """Which day of the demo `t` is (day 0 is the start)."""
     return (as_utc(t) - as_utc(start)).total_seconds() / 86400

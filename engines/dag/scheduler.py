@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from engines.clock import Clock, VirtualClock, day_of
+from engines.clock import Clock, VirtualClock, day_of, human_duration
 from engines.dag.context import TaskInstanceContext, make_context
 from engines.dag.dag import DAG, MAX_RETRY_DELAY
 from engines.dag.errors import (
@@ -633,7 +633,7 @@ class Scheduler:
         delay = self._retry_delay(ti)
         ti.end_date = self.now()
         ti.next_at = self.now() + delay
-        self._set(ti, TI.UP_FOR_RETRY, f"{name}: {exc}; try {ti.try_number + 1} in {_human(delay)}",
+        self._set(ti, TI.UP_FOR_RETRY, f"{name}: {exc}; try {ti.try_number + 1} in {human_duration(delay.total_seconds())}",
                   Severity.WARNING, error=name, retry_at=ti.next_at.isoformat())
         self._arm(ti.next_at, partial(self._retry_due, ti, ti.token))
 
@@ -722,7 +722,7 @@ class Scheduler:
         timeout = sensor.timeout.total_seconds()
         if run_duration > timeout:
             msg = (f"Sensor has timed out; run duration of {run_duration:.0f} seconds exceeds the specified timeout "
-                   f"of {timeout:.0f} ({_human(sensor.timeout)})")
+                   f"of {timeout:.0f} ({human_duration(sensor.timeout.total_seconds())})")
             self._failure(ti, AirflowSkipException(msg) if sensor.soft_fail else AirflowSensorTimeout(msg))
             return
         if sensor.mode == "reschedule":
@@ -872,17 +872,6 @@ def _iso(t: datetime | None) -> str | None:
 def _short(value: Any, limit: int = 60) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _human(delta: timedelta) -> str:
-    s = delta.total_seconds()
-    if s >= 86400 and s % 86400 == 0:
-        return f"{int(s // 86400)} days"
-    if s >= 3600 and s % 3600 == 0:
-        return f"{int(s // 3600)} h"
-    if s >= 60 and s % 60 == 0:
-        return f"{int(s // 60)} min"
-    return f"{s:g} s"
 
 
 __all__ = ["Scheduler", "TaskInstanceContext", "NO_ACTOR"]

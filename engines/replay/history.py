@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from engines.clock import human_duration
+
 UTC = timezone.utc
 
 WORKFLOW_EXECUTION_STARTED = "WorkflowExecutionStarted"
@@ -60,14 +62,6 @@ class HistoryEvent:
         return describe(self.event_type, self.attributes)
 
 
-def _secs(s: float) -> str:
-    if s >= 86400 and s % 86400 == 0:
-        return f"{int(s // 86400)} days" if s != 86400 else "1 day"
-    if s >= 3600 and s % 3600 == 0:
-        return f"{int(s // 3600)} h"
-    return f"{s:g} s"
-
-
 def describe(event_type: str, a: dict[str, Any]) -> str:
     """Plain words for one event, for traces and `replay show`."""
     t = event_type
@@ -97,7 +91,7 @@ def describe(event_type: str, a: dict[str, Any]) -> str:
     if t == "ActivityTaskTimedOut":
         return f"activity {a.get('activity_type', '')} timed out after attempt {a.get('attempt')}"
     if t == "TimerStarted":
-        return f"durable timer {a.get('timer_id')} set for {_secs(a.get('duration_seconds', 0))} (due {a.get('fire_at')})"
+        return f"durable timer {a.get('timer_id')} set for {human_duration(a.get('duration_seconds', 0))} (due {a.get('fire_at')})"
     if t == "TimerFired":
         return f"timer {a.get('timer_id')} fired"
     if t == "TimerCanceled":
@@ -105,7 +99,7 @@ def describe(event_type: str, a: dict[str, Any]) -> str:
     if t == "MarkerRecorded" and a.get("marker_name") == "LocalActivity":
         what = (f"completed; its result {a.get('result')!r} is recorded" if "failure" not in a else
                 f"failed ({a['failure'].get('type')}: {a['failure'].get('message')})"
-                + (f"; retry after {_secs(a['backoff_seconds'])}" if a.get("backoff_seconds") is not None else " for good"))
+                + (f"; retry after {human_duration(a['backoff_seconds'])}" if a.get("backoff_seconds") is not None else " for good"))
         return f"local activity {a.get('activity_type')} (id {a.get('activity_id')}) attempt {a.get('attempt')} {what}"
     if t == "MarkerRecorded":
         return f"marker {a.get('marker_name')} recorded ({a.get('details')})"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Literal, Mapping
 
-from engines.clock import VirtualClock, WallClock
+from engines.clock import VirtualClock, WallClock, human_duration
 from engines.replay import activity as _activity
 from engines.replay import commands as cmd
 from engines.replay.context import WorkflowInfo, activity_name, to_payload, workflow_name
@@ -167,7 +167,7 @@ class Worker:
             self.stats.time_skips += 1
             gap = (due - before).total_seconds()
             self.server.emit("TimeSkipped", self.identity,
-                             f"nothing is runnable: the virtual clock jumps {_human(gap)} to {due:%Y-%m-%d %H:%M:%S}",
+                             f"nothing is runnable: the virtual clock jumps {human_duration(gap)} to {due:%Y-%m-%d %H:%M:%S}",
                              seconds=gap)
 
     def _wait_real(self, advance: bool) -> None:
@@ -397,11 +397,3 @@ def _td(seconds: float):
     from datetime import timedelta
 
     return timedelta(seconds=seconds)
-
-
-def _human(seconds: float) -> str:
-    if seconds >= 86400:
-        return f"{seconds / 86400:g} days"
-    if seconds >= 3600:
-        return f"{seconds / 3600:g} h"
-    return f"{seconds:g} s"
