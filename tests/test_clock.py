@@ -99,5 +99,5 @@ def test_wall_clock_has_the_same_protocol_and_waits_through_its_sleeper():
 def test_human_duration_says_spans_as_the_traces_do():
     from engines.clock import human_duration
 
-    assert [human_duration(s) for s in (2592000, 86400, 7200, 300, 1.5, 90000)] == [
-        "30 days", "1 day", "2 h", "5 min", "1.5 s", "1.04167 days"]
+    assert [human_duration(s) for s in (2592000, 86400, 7200, 300, 1.5, 90000, 100000)] == [
+        "30 days", "1 day", "2 h", "5 min", "1.5 s", "25 h", "1.15741 days"]
