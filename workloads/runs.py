@@ -46,6 +46,13 @@ class WorkloadRun:
         }
 
 
+#: A Step Functions execution status as an Outcome status (one table for every workload).
+STATEMACHINE_STATUS: dict[str, OutcomeStatus] = {
+    "SUCCEEDED": OutcomeStatus.COMPLETED, "FAILED": OutcomeStatus.FAILED, "ABORTED": OutcomeStatus.CANCELED,
+    "TIMED_OUT": OutcomeStatus.TIMED_OUT, "RUNNING": OutcomeStatus.WAITING,
+}
+
+
 def outcome_from_ledger(
     engine: EngineName,
     status: OutcomeStatus | str,

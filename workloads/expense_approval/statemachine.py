@@ -16,7 +16,7 @@ from engines.clock import day_of
 from engines.statemachine import Engine, Resources, TaskContext, TaskTokenError, state_list
 from engines.trace import OutcomeStatus, TraceRecorder
 from workloads.expense_approval import claim as c
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.runs import STATEMACHINE_STATUS, WorkloadRun, outcome_from_ledger
 from workloads.services import Services
 
 SCENARIOS = c.SCENARIOS
@@ -57,8 +57,6 @@ def manager_answers(engine: Engine, inbox: c.Inbox, decision: c.Decision, now) -
 
 _OUTCOMES = {"Approved": ("approved", OutcomeStatus.COMPLETED), "Rejected": ("rejected", OutcomeStatus.COMPLETED),
              "TimedOut": ("timed-out", OutcomeStatus.TIMED_OUT)}
-_STATUS = {"FAILED": OutcomeStatus.FAILED, "ABORTED": OutcomeStatus.CANCELED, "TIMED_OUT": OutcomeStatus.TIMED_OUT,
-           "RUNNING": OutcomeStatus.WAITING}
 
 
 def run(scenario: str = "approve", *, day: float | None = None, db: str | Path = ":memory:", listener=None) -> WorkloadRun:
@@ -78,7 +76,7 @@ def run(scenario: str = "approve", *, day: float | None = None, db: str | Path =
     desc = engine.describe_execution(arn)
     history = engine.get_execution_history(arn)
     ends = [e.state for e in history if e.type == "SucceedStateEntered"]
-    decision, status = _OUTCOMES.get(ends[-1] if ends else "", (None, _STATUS.get(desc["status"], OutcomeStatus.FAILED)))
+    decision, status = _OUTCOMES.get(ends[-1] if ends else "", (None, STATEMACHINE_STATUS.get(desc["status"], OutcomeStatus.FAILED)))
     if decision == "timed-out":
         problems.append(f"no decision within {c.DECISION_WINDOW.days} days: AskManager's TimeoutSeconds raised "
                         "States.Timeout, the Catch auto-rejected the claim and nothing was paid")

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from engines.statemachine import Engine, Resources, state_list
-from engines.trace import OutcomeStatus, TraceRecorder
+from engines.trace import TraceRecorder
 from workloads.nightly_etl.tables import SCENARIOS, EtlTables, prepare  # noqa: F401 - the runner reads SCENARIOS
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.runs import STATEMACHINE_STATUS, WorkloadRun, outcome_from_ledger
 from workloads.services import Ledger
 
 DEFINITION_PATH = Path(__file__).with_name("statemachine.json")
@@ -34,8 +34,6 @@ def resources(tables: EtlTables) -> Resources:
     return r
 
 
-_STATUS = {"SUCCEEDED": OutcomeStatus.COMPLETED, "FAILED": OutcomeStatus.FAILED, "ABORTED": OutcomeStatus.CANCELED,
-           "TIMED_OUT": OutcomeStatus.TIMED_OUT, "RUNNING": OutcomeStatus.WAITING}
 
 
 def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) -> WorkloadRun:
@@ -60,6 +58,6 @@ def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) 
     extra: dict[str, Any] = {"states": state_list(definition()), "state_machine": STATE_MACHINE, "execution_arn": arn,
                              "execution_status": desc["status"], "history": [e.to_json() for e in history],
                              "warehouse": warehouse}
-    outcome = outcome_from_ledger("statemachine", _STATUS[desc["status"]], Ledger(), None, slot_seconds=0.0,
+    outcome = outcome_from_ledger("statemachine", STATEMACHINE_STATUS[desc["status"]], Ledger(), None, slot_seconds=0.0,
                                   events=len(history), problems=problems, result={"warehouse": warehouse})
     return WorkloadRun("statemachine", "nightly-etl", scenario, list(recorder.events), outcome, Ledger(), extra)

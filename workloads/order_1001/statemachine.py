@@ -18,7 +18,7 @@ from engines.statemachine import Engine, Resources, TaskContext, state_list
 from engines.store import open_store
 from engines.trace import OutcomeStatus, Severity, TraceRecorder
 from workloads.order_1001.order import CANCEL_SIGNAL, ORDER_ID, WORKFLOW_ID, order
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.runs import STATEMACHINE_STATUS, WorkloadRun, outcome_from_ledger
 from workloads.services import Services
 
 DEFINITION_PATH = Path(__file__).with_name("statemachine.json")
@@ -75,8 +75,6 @@ def cancel_order(engine: Engine, execution_arn: str) -> bool:
     return bool(tokens)
 
 
-_STATUS = {"SUCCEEDED": OutcomeStatus.COMPLETED, "FAILED": OutcomeStatus.FAILED, "ABORTED": OutcomeStatus.CANCELED,
-           "TIMED_OUT": OutcomeStatus.TIMED_OUT, "RUNNING": OutcomeStatus.WAITING}
 
 
 def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool = False,
@@ -147,7 +145,7 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
     desc = engine.describe_execution(arn)
     history = engine.get_execution_history(arn)
     ledger = services.ledger()
-    status = _STATUS[desc["status"]]
+    status = STATEMACHINE_STATUS[desc["status"]]
     if desc["status"] == "SUCCEEDED" and any(e.type == "SucceedStateEntered" and e.state == "OrderCancelled" for e in history):
         status = OutcomeStatus.CANCELED
     mine = ledger.counts(ORDER_ID)
