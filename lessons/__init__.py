@@ -1,1 +1,1 @@
-"""Lessons: the 13 scenes of the course, their requirement catalogue and their live demos."""
+"""Lessons: the 13 scenes of the course, each naming the requirements it teaches by key, and their live demos."""

@@ -1,9 +1,10 @@
 """The 13 scenes of the course, loaded from `lessons/scenes/NN-slug.md`.
 
 Each file is TOML front matter between two `+++` lines, then Markdown. The front matter is the
-one source of truth for a scene's title, terms, knobs and the requirements it teaches (the
-catalogue and the verifier read it from here), so a mistake in it is reported with the file,
-the line and the field, never as a traceback.
+one source of truth for a scene's title, terms and knobs; the requirements it teaches it names by
+key (`keys`), checked against the catalogue of the workloads layer below
+(`workloads/requirements.toml`), so a mistake in it is reported with the file, the line and the
+field, never as a traceback.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engines.errors import WorkflowCanvasError
+from workloads.requirements import catalogue, display_number, unknown_key_message
 
 SCENE_NUMBERS = ("01", "02", "03", "04", "05", "06", "06a", "07", "08", "09", "10", "11", "12")
-#: The three orchestration models, named as the engines are.
-ENGINES = ("replay", "dag", "statemachine")
 SCENES_DIR = Path(__file__).with_name("scenes")
 FENCE = "+++"
 
@@ -87,34 +87,6 @@ class Knob(BaseModel):
         return text
 
 
-class RequirementEntry(BaseModel):
-    """A requirement key as a scene's front matter declares it (the catalogue adds the scene)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label: str
-    term: str
-    toward: list[Literal["replay", "dag", "statemachine"]] = Field(min_length=1)
-    never: list[Literal["replay", "dag", "statemachine"]] = []
-    on_engine: dict[str, str]
-    when_absent: str
-
-    @model_validator(mode="after")
-    def _every_engine_explained(self) -> "RequirementEntry":
-        missing = [e for e in ENGINES if not self.on_engine.get(e, "").strip()]
-        extra = [e for e in self.on_engine if e not in ENGINES]
-        if missing or extra:
-            raise ValueError(
-                f"on_engine: needs one sentence for each of {', '.join(ENGINES)}"
-                + (f" (missing {', '.join(missing)})" if missing else "")
-                + (f" (unknown {', '.join(extra)})" if extra else "")
-            )
-        if set(self.toward) & set(self.never):
-            raise ValueError("never: an engine cannot be both in toward and in never")
-        return self
-
-
 class _FrontMatter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -124,7 +96,6 @@ class _FrontMatter(BaseModel):
     terms: list[str] = Field(min_length=1)
     keys: list[str] = []
     knobs: list[Knob] = Field(min_length=1)
-    requirements: list[RequirementEntry] = []
 
 
 class Scene(BaseModel):
@@ -139,7 +110,6 @@ class Scene(BaseModel):
     knobs: list[Knob]
     body: str
     path: Path
-    requirements: list[RequirementEntry] = []
 
     def knob(self, name: str) -> Knob:
         for knob in self.knobs:
@@ -155,11 +125,6 @@ class Scene(BaseModel):
         for name, value in (given or {}).items():
             values[name] = self.knob(name).coerce(value)
         return values
-
-
-def display_number(number: str) -> str:
-    """How a scene number is shown: "6.5" for 06a (the course's own label), else "01".."12"."""
-    return "6.5" if number == "06a" else number
 
 
 def normalise_number(text: str) -> str:
@@ -246,12 +211,16 @@ def parse_scene(text: str, path: Path) -> Scene:
         raise SceneError(f"{path}:{_field_line(front, ('number',), first)}: number: write it as {number!r}")
     if not path.name.startswith(f"{number}-"):
         raise SceneError(f"{path}:{_field_line(front, ('number',), first)}: number: {number} does not match the file name")
-    declared = [r.key for r in fm.requirements]
-    if fm.keys != declared:
-        raise SceneError(
-            f"{path}:{_field_line(front, ('keys',), first)}: keys: must list the [[requirements]] keys in order "
-            f"({declared}), got {fm.keys}"
-        )
+    known = catalogue()
+    for key in fm.keys:
+        where = f"{path}:{_field_line(front, ('keys',), first)}: keys"
+        if key not in known:
+            raise SceneError(f"{where}: {key}: {unknown_key_message(key)}")
+        if known[key].scene != number:
+            raise SceneError(f"{where}: {key} is taught in scene {known[key].scene_display} "
+                             f"(workloads/requirements.toml), not in {display_number(number)}")
+    if len(set(fm.keys)) != len(fm.keys):
+        raise SceneError(f"{path}:{_field_line(front, ('keys',), first)}: keys: a key repeats: {fm.keys}")
     names = [k.name for k in fm.knobs]
     if len(set(names)) != len(names):
         raise SceneError(f"{path}:{_field_line(front, ('knobs', 0), first)}: knobs: a knob name repeats: {names}")
@@ -265,7 +234,6 @@ def parse_scene(text: str, path: Path) -> Scene:
         knobs=fm.knobs,
         body=body,
         path=path,
-        requirements=fm.requirements,
     )
 
 
@@ -290,6 +258,11 @@ def _load_dir(directory: Path) -> tuple[Scene, ...]:
     missing = [display_number(n) for n in SCENE_NUMBERS if n not in found]
     if missing:
         raise SceneError(f"{directory}: missing scene file(s) for {', '.join(missing)}")
+    for requirement in catalogue().values():
+        scene = found[requirement.scene]
+        if requirement.key not in scene.keys:
+            raise SceneError(f"{scene.path}: keys: lacks {requirement.key!r}, which workloads/requirements.toml "
+                             f"says scene {scene.display} teaches")
     return tuple(found[n] for n in SCENE_NUMBERS)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from engines.errors import WorkflowCanvasError
-from lessons.catalogue import catalogue, unknown_key_message
+from workloads.requirements import catalogue, unknown_key_message
 
 CARDS_DIR = Path(__file__).with_name("cards")
 _SLUG = r"^[a-z0-9][a-z0-9-]*$"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lessons.catalogue import Requirement, catalogue, unknown_key_message
+from workloads.requirements import Requirement, catalogue, unknown_key_message
 from workloads.cards import Card, CardError
 
 MODELS = ("replay", "dag", "statemachine")

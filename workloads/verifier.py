@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from engines.errors import WorkflowCanvasError
 from engines.trace import ENGINES
-from lessons.catalogue import requirement
+from workloads.requirements import requirement
 from workloads.cards import Card
 from workloads.choose import MODEL_TITLES, choose_model
 

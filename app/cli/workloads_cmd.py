@@ -77,7 +77,7 @@ def _chips_text(card) -> str:
 
 
 def _ordered(card) -> list[str]:
-    from lessons.catalogue import catalogue
+    from workloads.requirements import catalogue
 
     return [k for k in catalogue() if k in card.chips]
 
@@ -120,7 +120,7 @@ def _choose(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from lessons.scenes import display_number
+    from workloads.requirements import display_number
 
     console = Console()
     console.print(f"[bold]{card.letter} · {card.title}[/]  →  recommended: [bold green]{MODEL_TITLES[choice.model]}[/] ({choice.model})")

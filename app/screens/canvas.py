@@ -94,7 +94,7 @@ class CanvasScreen(Screen):
     @work(thread=True, exclusive=True, group="canvas-load")
     def load_cards(self) -> None:
         from engines.errors import WorkflowCanvasError
-        from lessons.catalogue import catalogue
+        from workloads.requirements import catalogue
         from workloads.cards import bundled_cards
         from workloads.choose import default_weights
 

@@ -17,7 +17,7 @@ def weight_bar(value: float) -> str:
 
 
 class WeightsTable(DataTable):
-    """Rows are requirement keys (from lessons.catalogue); the cell shows the weight as a bar."""
+    """Rows are requirement keys (from workloads.requirements); the cell shows the weight as a bar."""
 
     BINDINGS = [
         Binding("plus,right,equals_sign", "change(1)", "Weight +", tooltip="Raise this requirement's weight"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from engines.trace import ENGINES
 from lessons.demos.result import DemoResult
-from lessons.scenes import display_number
+from workloads.requirements import display_number
 from workloads.cards import Card, get_card
 from workloads.choose import MODEL_TITLES, choose_model
 from workloads.runner import engine_module, run_workload

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from lessons.catalogue import catalogue, requirement
-from lessons.scenes import ENGINES, SCENE_NUMBERS, SceneError, all_scenes, get_scene, load_scene
+from workloads.requirements import catalogue, requirement
+from engines.trace import ENGINES
+from lessons.scenes import SCENE_NUMBERS, SceneError, all_scenes, get_scene, load_scene
 
 STEP_NAMES = ("ChargeCard", "ReserveInventory", "ShipPackage", "SendConfirmationEmail")
 # The requirement table of SCENES.md (key → scene that teaches it).
@@ -86,35 +87,23 @@ def test_knob_values_are_checked_and_coerced():
 
 
 GOOD = """+++
-number = "03"
+number = "07"
 title = "T"
 summary = "S"
-terms = ["replay"]
-keys = ["k_one"]
+terms = ["durable timer"]
+keys = ["long_wait"]
 
 [[knobs]]
 name = "inject_random"
 label = "inject"
 kind = "bool"
 default = false
-
-[[requirements]]
-key = "k_one"
-label = "chip"
-term = "replay"
-toward = ["replay"]
-when_absent = "fine"
-
-[requirements.on_engine]
-replay = "a"
-dag = "b"
-statemachine = "c"
 +++
 Body.
 """
 
 
-def write(tmp_path: Path, text: str, name: str = "03-x.md") -> Path:
+def write(tmp_path: Path, text: str, name: str = "07-x.md") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
@@ -122,21 +111,23 @@ def write(tmp_path: Path, text: str, name: str = "03-x.md") -> Path:
 
 def test_a_good_scratch_scene_parses(tmp_path):
     scene = load_scene(write(tmp_path, GOOD))
-    assert scene.keys == ["k_one"] and scene.requirements[0].on_engine["dag"] == "b"
+    assert scene.keys == ["long_wait"] and scene.number == "07"
     assert scene.body == "Body.\n"
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("title = \"T\"\n", ""), r"03-x\.md:1: title: missing required field"),
-        (("default = false", "default = 3"), r"03-x\.md:12: knobs\.0\.default: a bool knob"),
-        (("statemachine = \"c\"\n", ""), r"03-x\.md:21: requirements\.0\.on_engine: .*missing statemachine"),
-        (("toward = [\"replay\"]", "toward = [\"airflow\"]"), r"03-x\.md:18: requirements\.0\.toward\.0: "),
-        (("summary = \"S\"", "summary = \"S\"\ncolour = 1"), r"03-x\.md:5: colour: unknown field"),
-        (("keys = [\"k_one\"]", "keys = []"), r"03-x\.md:6: keys: must list"),
-        (("title = \"T\"", "title = \"T"), r"03-x\.md:3: front matter is not valid TOML"),
-        (("number = \"03\"", "number = \"3\""), r"03-x\.md:2: number: write it as '03'"),
+        (("title = \"T\"\n", ""), r"07-x\.md:1: title: missing required field"),
+        (("default = false", "default = 3"), r"07-x\.md:12: knobs\.0\.default: a bool knob"),
+        (("summary = \"S\"", "summary = \"S\"\ncolour = 1"), r"07-x\.md:5: colour: unknown field"),
+        (("keys = [\"long_wait\"]", "keys = [\"long_wiat\"]"),
+         r"07-x\.md:6: keys: long_wiat: unknown requirement key \(did you mean long_wait\?\)"),
+        (("keys = [\"long_wait\"]", "keys = [\"signals\"]"),
+         r"07-x\.md:6: keys: signals is taught in scene 08 \(workloads/requirements\.toml\), not in 07"),
+        (("keys = [\"long_wait\"]", "keys = [\"long_wait\", \"long_wait\"]"), r"07-x\.md:6: keys: a key repeats"),
+        (("title = \"T\"", "title = \"T"), r"07-x\.md:3: front matter is not valid TOML"),
+        (("number = \"07\"", "number = \"7\""), r"07-x\.md:2: number: write it as '07'"),
     ],
 )
 def test_bad_front_matter_names_file_line_and_field(tmp_path, change, expected):
@@ -157,8 +148,19 @@ def test_missing_fences_and_wrong_file_name(tmp_path):
 
 def test_a_scene_folder_missing_scenes_or_repeating_one_is_named(tmp_path):
     write(tmp_path, GOOD)
-    with pytest.raises(SceneError, match=r"missing scene file\(s\) for 01, 02, 04"):
+    with pytest.raises(SceneError, match=r"missing scene file\(s\) for 01, 02, 03"):
         all_scenes(tmp_path)
-    write(tmp_path, GOOD, name="03-y.md")
-    with pytest.raises(SceneError, match="scene 03 is also in"):
+    write(tmp_path, GOOD, name="07-y.md")
+    with pytest.raises(SceneError, match="scene 07 is also in"):
+        all_scenes(tmp_path)
+
+
+def test_a_scene_folder_that_drops_a_catalogued_key_is_named(tmp_path):
+    """Both directions agree: a scene that no longer lists a key the catalogue files under it fails."""
+    for scene in all_scenes():
+        text = scene.path.read_text(encoding="utf-8")
+        if scene.number == "08":
+            text = text.replace('keys = ["signals", "queries"]', 'keys = ["signals"]', 1)
+        (tmp_path / scene.path.name).write_text(text, encoding="utf-8")
+    with pytest.raises(SceneError, match=r"08-signals-queries\.md: keys: lacks 'queries'"):
         all_scenes(tmp_path)

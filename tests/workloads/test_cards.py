@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons.catalogue import catalogue
+from workloads.requirements import catalogue
 from workloads.cards import CardError, bundled_cards, get_card, load_card
 
 GOOD = """id = "my-flow"

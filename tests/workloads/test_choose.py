@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lessons.catalogue import catalogue
+from workloads.requirements import catalogue
 from workloads.cards import Card, CardError, get_card
 from workloads.choose import MODELS, choice_json, choose_model, course_rule, default_weights, emphasised_weights
 
