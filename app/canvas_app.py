@@ -8,7 +8,7 @@ does not wait for them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from textual.app import App
 from textual.binding import Binding
@@ -55,20 +55,22 @@ class WorkflowCanvasApp(App[None]):
     MODES = {"canvas": _canvas, "run": _run, "history": _history, "lessons": _lessons}
     DEFAULT_MODE = "canvas"
     BINDINGS = [
-        Binding("c", "switch_mode('canvas')", "Canvas", show=False, tooltip="The design canvas"),
-        Binding("s", "switch_mode('run')", "Run view", show=False, tooltip="Run ORDER #1001 on the three engines"),
-        Binding("i", "switch_mode('history')", "Inspect", show=False, tooltip="History inspector"),
-        Binding("l", "switch_mode('lessons')", "Lessons", show=False, tooltip="The 13 scenes of the course"),
-        Binding("question_mark,f1", "help", "Help", tooltip="Every key that works here"),
-        Binding("t", "toggle_projector", "Projector", show=False, tooltip="Light high-contrast theme"),
-        Binding("q", "quit", "Quit"),
+        Binding("c", "switch_mode('canvas')", "Canvas", id="app.canvas", show=False, tooltip="The design canvas"),
+        Binding("s", "switch_mode('run')", "Run view", id="app.run_view", show=False, tooltip="Run ORDER #1001 on the three engines"),
+        Binding("i", "switch_mode('history')", "Inspect", id="app.inspect", show=False, tooltip="History inspector"),
+        Binding("l", "switch_mode('lessons')", "Lessons", id="app.lessons", show=False, tooltip="The 13 scenes of the course"),
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key that works here"),
+        Binding("t", "toggle_projector", "Projector", id="app.projector", show=False, tooltip="Light high-contrast theme"),
+        Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, *, theme: str | None = None) -> None:
+    def __init__(self, *, theme: str | None = None, keymap: Mapping[str, str] | None = None) -> None:
         super().__init__()
         for extra in THEMES:
             self.register_theme(extra)
         self.theme = theme or DEFAULT_THEME
+        if keymap:  # binding id -> keys (app.keymap checks a user's file before it gets here)
+            self.set_keymap(dict(keymap))
         #: The last side-by-side result (engine -> WorkloadRun); the history inspector reads it.
         self.latest_runs: dict[str, Any] | None = None
         #: False until the first frame is on screen; the canvas loads its deck after it.

@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("SCREEN", "FILE.svg"),
         help="write an SVG picture of a screen (e.g. canvas) for slides, then exit",
     )
+    parser.add_argument(
+        "--keymap",
+        metavar="FILE.toml",
+        help='put your own keys on the app\'s actions: TOML lines like "run.step" = "pagedown" (ids in the help screen)',
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"app.cli.{name}").register(sub)
@@ -62,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         if handler is None:
             from app.tui import run_tui
 
-            return run_tui(screenshot=args.screenshot)
+            return run_tui(screenshot=args.screenshot, keymap_file=args.keymap)
         return int(handler(args) or 0)
     except KeyboardInterrupt:
         return 130

@@ -33,8 +33,8 @@ class CanvasScreen(Screen):
 
     CSS_PATH = Path(__file__).with_name("canvas.tcss")  # absolute: subclasses live elsewhere
     BINDINGS = [
-        Binding("w", "focus_weights", "Weights", show=False, tooltip="Focus the requirement-weight control"),
-        Binding("d", "focus_deck", "Deck", show=False, tooltip="Focus the first card on the deck"),
+        Binding("w", "focus_weights", "Weights", id="canvas.weights", show=False, tooltip="Focus the requirement-weight control"),
+        Binding("d", "focus_deck", "Deck", id="canvas.deck", show=False, tooltip="Focus the first card on the deck"),
     ]
 
     class CardsLoaded(Message):

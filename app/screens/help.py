@@ -18,6 +18,7 @@ class KeyHelp:
     description: str
     where: str
     in_footer: bool = True
+    binding_id: str = ""  # what a --keymap file names to put other keys on it
 
 
 def live_key_help(screen) -> list[KeyHelp]:
@@ -34,7 +35,7 @@ def live_key_help(screen) -> list[KeyHelp]:
         if (shown, description) in seen:
             continue
         seen.add((shown, description))
-        rows.append(KeyHelp(shown, description, where, binding.show))
+        rows.append(KeyHelp(shown, description, where, binding.show, binding.id or ""))
     # The footer's keys first, then the rest (scrolling, focus…), each in binding order.
     return sorted(rows, key=lambda row: not row.in_footer)
 
@@ -43,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
     """A modal table of the keys that work on the screen below it."""
 
     CSS_PATH = Path(__file__).with_name("help.tcss")  # absolute: subclasses live elsewhere
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close help")]
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close help", id="help.close")]
 
     def __init__(self, rows: list[KeyHelp], title: str) -> None:
         super().__init__()
@@ -54,9 +55,9 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box") as box:
             box.border_title = f"Keys — {self.title_text}"
             table: DataTable = DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("key", "does", "from")
+            table.add_columns("key", "does", "from", "id (--keymap)")
             for row in self.rows:
-                table.add_row(row.key, row.description, row.where)
+                table.add_row(row.key, row.description, row.where, row.binding_id)
             yield table
             yield Static(
                 "Mouse: drag a card onto an engine zone. ctrl+p: command palette. Esc closes.",

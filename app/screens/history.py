@@ -23,9 +23,9 @@ class HistoryScreen(Screen):
 
     CSS_PATH = Path(__file__).with_name("history.tcss")  # absolute: subclasses live elsewhere
     BINDINGS = [
-        Binding("1", "tab('tab-replay')", "Replay history", tooltip="The replay engine's event history"),
-        Binding("2", "tab('tab-dag')", "DAG grid", tooltip="The DAG's task-instance grid"),
-        Binding("3", "tab('tab-statemachine')", "State machine", tooltip="Execution events and the states"),
+        Binding("1", "tab('tab-replay')", "Replay history", id="history.replay", tooltip="The replay engine's event history"),
+        Binding("2", "tab('tab-dag')", "DAG grid", id="history.dag", tooltip="The DAG's task-instance grid"),
+        Binding("3", "tab('tab-statemachine')", "State machine", id="history.statemachine", tooltip="Execution events and the states"),
     ]
 
     class RunsLoaded(Message):

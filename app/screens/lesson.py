@@ -51,10 +51,10 @@ class LessonScreen(Screen):
 
     CSS_PATH = Path(__file__).with_name("lesson.tcss")  # absolute: subclasses live elsewhere
     BINDINGS = [
-        Binding("n,right_square_bracket", "move(1)", "Next scene", tooltip="The next scene"),
-        Binding("p,left_square_bracket", "move(-1)", "Previous", tooltip="The previous scene"),
-        Binding("r", "run_demo", "Run demo", tooltip="Run this scene's demo on the real engines with these knobs"),
-        Binding("o", "open_canvas", "Open canvas", tooltip="Scene 12 is the design canvas"),
+        Binding("n,right_square_bracket", "move(1)", "Next scene", id="lesson.next", tooltip="The next scene"),
+        Binding("p,left_square_bracket", "move(-1)", "Previous", id="lesson.previous", tooltip="The previous scene"),
+        Binding("r", "run_demo", "Run demo", id="lesson.run_demo", tooltip="Run this scene's demo on the real engines with these knobs"),
+        Binding("o", "open_canvas", "Open canvas", id="lesson.open_canvas", tooltip="Scene 12 is the design canvas"),
     ]
 
     class ScenesLoaded(Message):

@@ -39,18 +39,18 @@ class RunScreen(Screen):
 
     CSS_PATH = Path(__file__).with_name("run.tcss")  # absolute: subclasses live elsewhere
     BINDINGS = [
-        Binding("space", "toggle_play", "Play", tooltip="Play the traces by virtual time"),
-        Binding("right,period", "step(1)", "Step", key_display="→", tooltip="Jump to the next event"),
-        Binding("left,comma", "step(-1)", "Back", show=False, tooltip="Jump to the previous event"),
-        Binding("right_square_bracket", "move_day(1)", "+1 day", show=False, tooltip="One virtual day forward"),
-        Binding("left_square_bracket", "move_day(-1)", "−1 day", show=False, tooltip="One virtual day back"),
-        Binding("e,end", "to_end", "End", tooltip="Jump to the end of every run"),
-        Binding("home", "to_start", "Start", show=False, tooltip="Back to day 0"),
-        Binding("f", "speed(1)", "Faster", show=False, tooltip="Play faster"),
-        Binding("g", "speed(-1)", "Slower", show=False, tooltip="Play slower"),
-        Binding("x", "act('cancel')", "cancelOrder", tooltip="Send cancelOrder now (re-runs with a cancel on this day)"),
-        Binding("k", "act('crash')", "Crash", tooltip="Crash the worker now (re-runs with a crash on this day)"),
-        Binding("h", "act('happy')", "Happy path", show=False, tooltip="Re-run the happy path"),
+        Binding("space", "toggle_play", "Play", id="run.play", tooltip="Play the traces by virtual time"),
+        Binding("right,period", "step(1)", "Step", id="run.step", key_display="→", tooltip="Jump to the next event"),
+        Binding("left,comma", "step(-1)", "Back", id="run.back", show=False, tooltip="Jump to the previous event"),
+        Binding("right_square_bracket", "move_day(1)", "+1 day", id="run.next_day", show=False, tooltip="One virtual day forward"),
+        Binding("left_square_bracket", "move_day(-1)", "−1 day", id="run.previous_day", show=False, tooltip="One virtual day back"),
+        Binding("e,end", "to_end", "End", id="run.end", tooltip="Jump to the end of every run"),
+        Binding("home", "to_start", "Start", id="run.start", show=False, tooltip="Back to day 0"),
+        Binding("f", "speed(1)", "Faster", id="run.faster", show=False, tooltip="Play faster"),
+        Binding("g", "speed(-1)", "Slower", id="run.slower", show=False, tooltip="Play slower"),
+        Binding("x", "act('cancel')", "cancelOrder", id="run.cancel", tooltip="Send cancelOrder now (re-runs with a cancel on this day)"),
+        Binding("k", "act('crash')", "Crash", id="run.crash", tooltip="Crash the worker now (re-runs with a crash on this day)"),
+        Binding("h", "act('happy')", "Happy path", id="run.happy", show=False, tooltip="Re-run the happy path"),
     ]
 
     class RunsReady(Message):

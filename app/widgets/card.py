@@ -73,11 +73,11 @@ class CardWidget(Static, can_focus=True):
 
     ALLOW_SELECT = False  # otherwise a mouse-down starts a text selection instead of a drag
     BINDINGS = [
-        Binding("1", "send('1')", "→ replay", tooltip="Place this card on the code-as-workflow replay zone"),
-        Binding("2", "send('2')", "→ DAG", tooltip="Place this card on the DAG scheduler zone"),
-        Binding("3", "send('3')", "→ state machine", tooltip="Place this card on the state machine zone"),
-        Binding("0", "send('0')", "→ deck", tooltip="Put this card back on the deck"),
-        Binding("enter", "run", "Run", tooltip="Open the side-by-side run of this card's workload"),
+        Binding("1", "send('1')", "→ replay", id="card.to_replay", tooltip="Place this card on the code-as-workflow replay zone"),
+        Binding("2", "send('2')", "→ DAG", id="card.to_dag", tooltip="Place this card on the DAG scheduler zone"),
+        Binding("3", "send('3')", "→ state machine", id="card.to_statemachine", tooltip="Place this card on the state machine zone"),
+        Binding("0", "send('0')", "→ deck", id="card.to_deck", tooltip="Put this card back on the deck"),
+        Binding("enter", "run", "Run", id="card.run", tooltip="Open the side-by-side run of this card's workload"),
     ]
 
     class Dropped(Message):

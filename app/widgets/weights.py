@@ -20,8 +20,8 @@ class WeightsTable(DataTable):
     """Rows are requirement keys (from workloads.requirements); the cell shows the weight as a bar."""
 
     BINDINGS = [
-        Binding("plus,right,equals_sign", "change(1)", "Weight +", tooltip="Raise this requirement's weight"),
-        Binding("minus,left", "change(-1)", "Weight −", tooltip="Lower this requirement's weight"),
+        Binding("plus,right,equals_sign", "change(1)", "Weight +", id="weights.raise", tooltip="Raise this requirement's weight"),
+        Binding("minus,left", "change(-1)", "Weight −", id="weights.lower", tooltip="Lower this requirement's weight"),
     ]
 
     class Changed(Message):

@@ -30,8 +30,17 @@ def fixed_worker_identity(monkeypatch):
 
 
 async def quiet(pilot) -> None:
+    """The picture a person sees once everything has come to rest.
+
+    Focus scrolls its widget into view with an animation, so on a loaded machine a picture taken
+    straight after a key press caught the deck's scrollbar mid-scroll (the flaky canvas snapshot):
+    wait for every scheduled animation to finish, then for the messages they post.
+    """
     await settle(pilot)
+    await pilot.wait_for_scheduled_animations()
     pilot.app.clear_notifications()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
 
