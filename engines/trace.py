@@ -7,16 +7,18 @@ engine's internals, so the three engines can be compared line by line on one tim
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
-from typing import Any, Iterable, Literal
+from enum import StrEnum
+from typing import Any, Callable, Iterable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-EngineName = Literal["replay", "dag", "statemachine"]
-ENGINES: tuple[EngineName, ...] = ("replay", "dag", "statemachine")
+from engines.names import ENGINES, EngineName
+
+__all__ = ["ENGINES", "EngineName", "Outcome", "OutcomeStatus", "Severity", "TraceEvent", "TraceRecorder",
+           "dump_trace", "load_trace"]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
@@ -36,7 +38,7 @@ class TraceEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class OutcomeStatus(str, Enum):
+class OutcomeStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELED = "canceled"
@@ -80,7 +82,7 @@ def load_trace(text: str | bytes) -> list[TraceEvent]:
 class TraceRecorder:
     """An append-only list of trace events with an optional listener (a UI can follow along)."""
 
-    def __init__(self, engine: EngineName, listener=None) -> None:
+    def __init__(self, engine: EngineName, listener: Callable[[TraceEvent], None] | None = None) -> None:
         self.engine: EngineName = engine
         self.events: list[TraceEvent] = []
         self.listener = listener
@@ -103,5 +105,5 @@ class TraceRecorder:
     def __len__(self) -> int:
         return len(self.events)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self.events)

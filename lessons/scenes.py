@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -32,6 +33,14 @@ class SceneError(WorkflowCanvasError):
     """A scene file (or a scene number, or a knob value) is wrong; the message names where."""
 
 
+class KnobKind(StrEnum):
+    """What a knob holds, and so how the lesson screen draws it (switch, number box, choice)."""
+
+    BOOL = "bool"
+    INT = "int"
+    CHOICE = "choice"
+
+
 class Knob(BaseModel):
     """One control of a scene's demo: what a student turns to see the mechanism work or fail."""
 
@@ -39,7 +48,7 @@ class Knob(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
-    kind: Literal["bool", "int", "choice"]
+    kind: KnobKind
     default: bool | int | str
     choices: list[str] = []
     min: int | None = None
@@ -48,29 +57,29 @@ class Knob(BaseModel):
 
     @model_validator(mode="after")
     def _default_fits_kind(self) -> "Knob":
-        if self.kind == "bool" and not isinstance(self.default, bool):
+        if self.kind is KnobKind.BOOL and not isinstance(self.default, bool):
             raise ValueError("default: a bool knob needs default = true or false")
-        if self.kind == "int":
+        if self.kind is KnobKind.INT:
             if isinstance(self.default, bool) or not isinstance(self.default, int):
                 raise ValueError("default: an int knob needs an integer default")
             if self.min is None or self.max is None or not self.min <= self.default <= self.max:
                 raise ValueError("default: an int knob needs min <= default <= max")
-        if self.kind == "choice" and (len(self.choices) < 2 or self.default not in self.choices):
+        if self.kind is KnobKind.CHOICE and (len(self.choices) < 2 or self.default not in self.choices):
             raise ValueError("choices: a choice knob needs at least two choices and a default among them")
-        if self.kind != "choice" and self.choices:
+        if self.kind is not KnobKind.CHOICE and self.choices:
             raise ValueError("choices: only a choice knob has choices")
         return self
 
     def coerce(self, value: Any) -> bool | int | str:
         """A knob value from a command line string (or a Python value), checked against the knob."""
-        if self.kind == "bool":
+        if self.kind is KnobKind.BOOL:
             if isinstance(value, bool):
                 return value
             text = str(value).strip().lower()
             if text in _TRUE or text in _FALSE:
                 return text in _TRUE
             raise SceneError(f"knob {self.name}: expected on/off (true/false), got {value!r}")
-        if self.kind == "int":
+        if self.kind is KnobKind.INT:
             if isinstance(value, int) and not isinstance(value, bool):
                 number = value
             else:

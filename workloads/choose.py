@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workloads.requirements import Requirement, catalogue, unknown_key_message
+from engines.trace import ENGINES
 from workloads.cards import Card, CardError
+from workloads.requirements import Requirement, catalogue, unknown_key_message
 
-MODELS = ("replay", "dag", "statemachine")
+MODELS = ENGINES  # the three orchestration models, named as the engines are
 MODEL_TITLES = {"replay": "code-as-workflow replay", "dag": "DAG scheduler", "statemachine": "state machine"}
 
 # Default weight of each requirement key. The course's decisive keys weigh most:

@@ -19,12 +19,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from engines.names import ENGINES
+
 from app.widgets.card import CardWidget
 from app.widgets.verifier_panel import VerifierPanel
 from app.widgets.weights import WeightsTable
 from app.widgets.zone import EngineZone
 
-ENGINES = ("replay", "dag", "statemachine")
 ENGINE_SHORT = {"replay": "replay", "dag": "DAG", "statemachine": "SM"}
 
 

@@ -20,9 +20,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from engines.names import ENGINES
+
 from app.widgets.timeline import EngineColumn, TimeAxis, day_of
 
-ENGINES = ("replay", "dag", "statemachine")
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 TICK = 0.1  # seconds of wall time between playback frames
 
