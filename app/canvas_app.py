@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from app.commands import CanvasCommands
+from app.messages import OpenMode, OpenRun, RunsUpdated
 from app.themes import DEFAULT_THEME, PROJECTOR, THEMES
 
 
@@ -111,6 +112,16 @@ class WorkflowCanvasApp(App[None]):
 
     def runs_updated(self, runs: dict[str, Any]) -> None:
         self.latest_runs = runs
+
+    # ---- what screens ask for (messages up)
+    def on_runs_updated(self, message: RunsUpdated) -> None:
+        self.runs_updated(message.runs)
+
+    async def on_open_run(self, message: OpenRun) -> None:
+        await self.open_run(message.workload, message.scenario, message.day)
+
+    async def on_open_mode(self, message: OpenMode) -> None:
+        await self.action_switch_mode(message.mode)
 
     def action_command_palette(self) -> None:
         from textual.command import CommandPalette

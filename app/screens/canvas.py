@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, Static
 
 from engines.names import ENGINES
 
+from app.messages import OpenRun
 from app.widgets.card import CardWidget
 from app.widgets.verifier_panel import VerifierPanel
 from app.widgets.weights import WeightsTable
@@ -222,7 +223,7 @@ class CanvasScreen(Screen):
         if not getattr(card, "workload", None):
             self.notify(f"Card {card.letter} has no runnable workload yet.", severity="warning")
             return
-        await self.app.open_run(card.workload, "happy")  # type: ignore[attr-defined]
+        self.post_message(OpenRun(card.workload, "happy"))
 
     # ---- keys
     def action_focus_weights(self) -> None:

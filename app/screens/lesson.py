@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from app.messages import OpenMode, RunsUpdated
 from app.widgets.knobs import KnobControl
 
 CANVAS_SCENE = "12"
@@ -182,7 +183,7 @@ class LessonScreen(Screen):
 
     async def action_open_canvas(self) -> None:
         if self.scene is not None and self.scene.number == CANVAS_SCENE:
-            await self.app.action_switch_mode("canvas")  # type: ignore[attr-defined]
+            self.post_message(OpenMode("canvas"))
 
     def action_run_demo(self) -> None:
         if self.scene is None or self.demo_running:
@@ -221,5 +222,5 @@ class LessonScreen(Screen):
         else:
             out.update(demo_text(event.result))
             if event.result.runs:
-                self.app.runs_updated(event.result.runs)  # type: ignore[attr-defined]
+                self.post_message(RunsUpdated(event.result.runs))
         out.scroll_visible(animate=False)
