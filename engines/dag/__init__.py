@@ -8,30 +8,36 @@ month-long order, it shows where a DAG breaks: a sensor idling a worker slot (or
 its 7-day default), and a "cancel" that is only a state flip nobody running hears.
 """
 
-from engines.dag.dag import DAG, BaseOperator, EmptyOperator, PythonOperator, task
+from engines.dag.dag import DAG, BaseOperator
+from engines.dag.dagrun import NO_ACTOR
 from engines.dag.errors import (
     AirflowDagCycleException,
     AirflowException,
     AirflowFailException,
+    AirflowRescheduleException,
     AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTerminated,
     AirflowTaskTimeout,
     DagError,
     DuplicateTaskIdFound,
+    TaskNotFound,
     UnknownTriggerRule,
 )
 from engines.dag.models import DagRun, TaskInstance
-from engines.dag.scheduler import NO_ACTOR, Scheduler
-from engines.dag.sensors import BaseSensorOperator, PythonSensor, TimeDeltaSensor
+from engines.dag.operators import EmptyOperator, PythonOperator
+from engines.dag.run_type import DagRunType
+from engines.dag.scheduler import Scheduler
+from engines.dag.sensors import BaseSensorOperator, PythonSensor, SensorMode, TimeDeltaSensor
 from engines.dag.states import DagRunState, TaskInstanceState
 from engines.dag.trigger_rules import TRIGGER_RULES, TriggerRule
 
 __all__ = [
-    "DAG", "BaseOperator", "EmptyOperator", "PythonOperator", "task",
-    "BaseSensorOperator", "PythonSensor", "TimeDeltaSensor",
-    "Scheduler", "DagRun", "TaskInstance", "DagRunState", "TaskInstanceState", "TriggerRule", "TRIGGER_RULES", "NO_ACTOR",
-    "AirflowDagCycleException", "AirflowException", "AirflowFailException", "AirflowSensorTimeout",
-    "AirflowSkipException", "AirflowTaskTerminated", "AirflowTaskTimeout", "DagError", "DuplicateTaskIdFound",
-    "UnknownTriggerRule",
+    "DAG", "BaseOperator", "EmptyOperator", "PythonOperator",
+    "BaseSensorOperator", "PythonSensor", "TimeDeltaSensor", "SensorMode",
+    "Scheduler", "DagRun", "TaskInstance", "DagRunState", "DagRunType", "TaskInstanceState", "TriggerRule",
+    "TRIGGER_RULES", "NO_ACTOR",
+    "AirflowDagCycleException", "AirflowException", "AirflowFailException", "AirflowRescheduleException",
+    "AirflowSensorTimeout", "AirflowSkipException", "AirflowTaskTerminated", "AirflowTaskTimeout", "DagError",
+    "DuplicateTaskIdFound", "TaskNotFound", "UnknownTriggerRule",
 ]

@@ -1,20 +1,25 @@
-"""DAGs and tasks with Airflow's shape: `DAG(...)` as a context manager, operators, `>>` / `<<`.
+"""DAGs and tasks with Airflow's shape: `DAG(...)` as a context manager, `BaseOperator`, `>>` / `<<`.
 
 A networkx `DiGraph` holds the dependencies. Cycles are found when the DAG is checked (as
 Airflow's DagBag does when it parses a file), not on every `>>`, so building a 10,000-task DAG
-stays linear.
+stays linear. The DAG and its operators know each other (a task belongs to one DAG, a DAG lists
+its tasks), so they live in one module; the concrete operators are in operators.py and sensors.py.
+
+The "current DAG" of `with DAG(...)` is a context variable, not a module-level list: two threads
+(or two asyncio tasks) building DAGs at once each see their own.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
+from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Self, Sequence, TypeVar, overload
 
 import networkx as nx
 
-from engines.dag.errors import AirflowDagCycleException, DagError, DuplicateTaskIdFound
+from engines.dag.errors import AirflowDagCycleException, DagError, DuplicateTaskIdFound, TaskNotFound
+from engines.dag.schedules import timetable_for
 from engines.dag.trigger_rules import TriggerRule, check_trigger_rule
 
 #: Airflow's defaults ([core] default_task_retries, default_task_retry_delay, max_task_retry_delay).
@@ -23,11 +28,25 @@ DEFAULT_RETRY_DELAY = timedelta(seconds=300)
 MAX_RETRY_DELAY = timedelta(seconds=86400)
 DEFAULT_POOL = "default_pool"
 
+#: What a task's callback receives: the task's context (see context.py).
+Callback = Callable[[dict[str, Any]], None]
+
 _UNSET: Any = object()
-_current: list["DAG"] = []
+#: What `>>` / `<<` accept and hand back: one task or a list of tasks.
+_Deps = TypeVar("_Deps", bound="BaseOperator | Sequence[BaseOperator]")
+#: The DAGs whose `with` blocks are open in this thread / task, innermost last.
+_dag_context: ContextVar[tuple["DAG", ...]] = ContextVar("engines_dag_current_dag", default=())
 
 
-def as_timedelta(value: timedelta | float | int | None, what: str) -> timedelta | None:
+@overload
+def as_timedelta(value: None, what: str) -> None: ...
+
+
+@overload
+def as_timedelta(value: timedelta | float, what: str) -> timedelta: ...
+
+
+def as_timedelta(value: timedelta | float | None, what: str) -> timedelta | None:
     """Seconds or a timedelta, as Airflow accepts both."""
     if value is None or isinstance(value, timedelta):
         return value
@@ -71,17 +90,15 @@ class DAG:
         self.task_dict: dict[str, BaseOperator] = {}
         self.graph = nx.DiGraph()
         if schedule is not None:
-            from engines.dag.schedules import timetable_for
-
             timetable_for(schedule, where=f"DAG {dag_id}")  # refuse a bad schedule now
 
     # --- context manager: tasks created inside belong to this DAG ------------------------------
     def __enter__(self) -> "DAG":
-        _current.append(self)
+        _dag_context.set(_dag_context.get() + (self,))
         return self
 
-    def __exit__(self, *exc) -> None:
-        _current.pop()
+    def __exit__(self, *exc: object) -> None:
+        _dag_context.set(_dag_context.get()[:-1])
 
     # --- building -------------------------------------------------------------------------------
     def add_task(self, task: "BaseOperator") -> None:
@@ -93,23 +110,20 @@ class DAG:
 
     @property
     def tasks(self) -> list["BaseOperator"]:
+        """The DAG's tasks in the order they were added (Airflow's `DAG.tasks`)."""
         return list(self.task_dict.values())
 
     @property
     def task_ids(self) -> list[str]:
+        """The task ids in the order they were added (Airflow's `DAG.task_ids`)."""
         return list(self.task_dict)
 
     def get_task(self, task_id: str) -> "BaseOperator":
+        """The task with this id; TaskNotFound (a DagError) naming the tasks there are, as Airflow raises."""
         try:
             return self.task_dict[task_id]
         except KeyError:
-            raise DagError(f"DAG {self.dag_id}: no task {task_id!r}; tasks: {', '.join(self.task_dict)}") from None
-
-    def upstream(self, task_id: str) -> list[str]:
-        return list(self.graph.predecessors(task_id))
-
-    def downstream(self, task_id: str) -> list[str]:
-        return list(self.graph.successors(task_id))
+            raise TaskNotFound(f"DAG {self.dag_id}: no task {task_id!r}; tasks: {', '.join(self.task_dict)}") from None
 
     def check_cycle(self) -> None:
         """Raise `AirflowDagCycleException` naming the cycle, e.g. `a >> b >> c >> a`."""
@@ -123,6 +137,7 @@ class DAG:
         raise AirflowDagCycleException(f"DAG {self.dag_id}: cycle detected: {' >> '.join(path)}")
 
     def topological_order(self) -> list[str]:
+        """Task ids upstream first (the grid's row order); refuses a cyclic DAG."""
         self.check_cycle()
         return list(nx.topological_sort(self.graph))
 
@@ -142,8 +157,6 @@ class BaseOperator:
     """One task. Arguments and defaults are Airflow's; `duration` is this simulator's own: how long
     the work takes on the virtual clock (real tasks simply take real time)."""
 
-    ui_color = "#fff"
-
     def __init__(
         self,
         task_id: str,
@@ -154,15 +167,16 @@ class BaseOperator:
         retry_exponential_backoff: float = _UNSET,
         max_retry_delay: timedelta | float | None = _UNSET,
         execution_timeout: timedelta | float | None = _UNSET,
-        trigger_rule: str = _UNSET,
+        trigger_rule: TriggerRule | str = _UNSET,
         pool: str = _UNSET,
         pool_slots: int = _UNSET,
         priority_weight: int = _UNSET,
         duration: timedelta | float = _UNSET,
-        on_failure_callback: Callable[[dict], None] | None = _UNSET,
-        on_success_callback: Callable[[dict], None] | None = _UNSET,
+        on_failure_callback: Callback | None = _UNSET,
+        on_success_callback: Callback | None = _UNSET,
     ) -> None:
-        dag = dag or (_current[-1] if _current else None)
+        current = _dag_context.get()
+        dag = dag or (current[-1] if current else None)
         if dag is None:
             raise DagError(f"task {task_id!r}: create it inside `with DAG(...)` or pass dag=")
         if not task_id or not all(ch.isalnum() or ch in "_-." for ch in task_id):
@@ -175,23 +189,26 @@ class BaseOperator:
 
         self.task_id = task_id
         self.retries = int(arg("retries", retries, DEFAULT_RETRIES))
-        self.retry_delay = as_timedelta(arg("retry_delay", retry_delay, DEFAULT_RETRY_DELAY), f"{where}: retry_delay")
+        self.retry_delay: timedelta = as_timedelta(arg("retry_delay", retry_delay, DEFAULT_RETRY_DELAY),
+                                                   f"{where}: retry_delay")
         backoff = arg("retry_exponential_backoff", retry_exponential_backoff, 0.0)
         # Airflow 2 took a bool (True meant a multiplier of 2); Airflow 3.3 takes the multiplier.
         self.retry_exponential_backoff = 2.0 if backoff is True else float(backoff or 0.0)
-        self.max_retry_delay = as_timedelta(arg("max_retry_delay", max_retry_delay, None), f"{where}: max_retry_delay")
-        self.execution_timeout = as_timedelta(arg("execution_timeout", execution_timeout, None), f"{where}: execution_timeout")
+        self.max_retry_delay: timedelta | None = as_timedelta(arg("max_retry_delay", max_retry_delay, None),
+                                                              f"{where}: max_retry_delay")
+        self.execution_timeout: timedelta | None = as_timedelta(arg("execution_timeout", execution_timeout, None),
+                                                                f"{where}: execution_timeout")
         self.trigger_rule = check_trigger_rule(arg("trigger_rule", trigger_rule, TriggerRule.ALL_SUCCESS), where)
-        self.pool = arg("pool", pool, DEFAULT_POOL)
+        self.pool: str = arg("pool", pool, DEFAULT_POOL)
         self.pool_slots = int(arg("pool_slots", pool_slots, 1))
         if self.pool_slots < 1:
             raise DagError(f"{where}: pool_slots must be at least 1, got {self.pool_slots}")
         if self.retries < 0:
             raise DagError(f"{where}: retries must be 0 or more, got {self.retries}")
         self.priority_weight = int(arg("priority_weight", priority_weight, 1))
-        self.duration = as_timedelta(arg("duration", duration, timedelta(0)), f"{where}: duration")
-        self.on_failure_callback = arg("on_failure_callback", on_failure_callback, None)
-        self.on_success_callback = arg("on_success_callback", on_success_callback, None)
+        self.duration: timedelta = as_timedelta(arg("duration", duration, timedelta(0)), f"{where}: duration")
+        self.on_failure_callback: Callback | None = arg("on_failure_callback", on_failure_callback, None)
+        self.on_success_callback: Callback | None = arg("on_success_callback", on_success_callback, None)
         self.dag: DAG = dag
         dag.add_task(self)
 
@@ -199,10 +216,6 @@ class BaseOperator:
     def execute(self, context: dict[str, Any]) -> Any:
         """Do the task's work; the return value becomes the `return_value` XCom."""
         return None
-
-    @property
-    def is_sensor(self) -> bool:
-        return False
 
     # --- dependencies -------------------------------------------------------------------------
     def set_downstream(self, other: "BaseOperator | Sequence[BaseOperator]") -> None:
@@ -215,28 +228,31 @@ class BaseOperator:
         for t in _as_list(other):
             t.set_downstream(self)
 
-    def __rshift__(self, other):
+    # `a >> b` returns b, so chains read left to right: a >> b >> c.
+    def __rshift__(self, other: _Deps) -> _Deps:
         self.set_downstream(other)
         return other
 
-    def __lshift__(self, other):
+    def __lshift__(self, other: _Deps) -> _Deps:
         self.set_upstream(other)
         return other
 
-    def __rrshift__(self, other):  # [a, b] >> self
+    def __rrshift__(self, other: Sequence[BaseOperator]) -> Self:  # [a, b] >> self
         self.set_upstream(other)
         return self
 
-    def __rlshift__(self, other):  # [a, b] << self
+    def __rlshift__(self, other: Sequence[BaseOperator]) -> Self:  # [a, b] << self
         self.set_downstream(other)
         return self
 
     @property
     def upstream_task_ids(self) -> set[str]:
+        """Ids of the tasks this one waits for (Airflow's `BaseOperator.upstream_task_ids`)."""
         return set(self.dag.graph.predecessors(self.task_id))
 
     @property
     def downstream_task_ids(self) -> set[str]:
+        """Ids of the tasks that wait for this one (Airflow's `BaseOperator.downstream_task_ids`)."""
         return set(self.dag.graph.successors(self.task_id))
 
     def __repr__(self) -> str:
@@ -251,54 +267,3 @@ def _as_list(other: "BaseOperator | Iterable[BaseOperator]") -> list[BaseOperato
         if not isinstance(t, BaseOperator):
             raise DagError(f"cannot set a dependency on {t!r}: not a task")
     return items
-
-
-def call_with_context(fn: Callable[..., Any], context: dict[str, Any], args: Sequence = (), kwargs: dict | None = None) -> Any:
-    """Call `fn` the way Airflow's PythonOperator does: context keys it names (or all, if it takes
-    **kwargs) plus op_args/op_kwargs."""
-    kwargs = dict(kwargs or {})
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return fn(*args, **kwargs)
-    params = sig.parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        extra = {k: v for k, v in context.items() if k not in kwargs}
-    else:
-        extra = {k: context[k] for k in params if k in context and k not in kwargs}
-    return fn(*args, **kwargs, **extra)
-
-
-class PythonOperator(BaseOperator):
-    """Runs a Python callable; what it returns is pushed as XCom for downstream tasks."""
-
-    def __init__(self, task_id: str, python_callable: Callable[..., Any], *, op_args: Sequence = (),
-                 op_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        if not callable(python_callable):
-            raise DagError(f"task {task_id!r}: python_callable must be callable")
-        self.python_callable = python_callable
-        self.op_args = tuple(op_args)
-        self.op_kwargs = dict(op_kwargs or {})
-        super().__init__(task_id, **kwargs)
-
-    def execute(self, context: dict[str, Any]) -> Any:
-        return call_with_context(self.python_callable, context, self.op_args, self.op_kwargs)
-
-
-class EmptyOperator(BaseOperator):
-    """Does nothing (a join point or a placeholder)."""
-
-
-def task(fn: Callable[..., Any] | None = None, **operator_kwargs: Any):
-    """`@task` in the spirit of the TaskFlow API: calling the decorated function inside a DAG makes
-    a PythonOperator whose task_id is the function name."""
-
-    def wrap(f: Callable[..., Any]):
-        def make(*op_args: Any, task_id: str | None = None, **op_kwargs: Any) -> PythonOperator:
-            return PythonOperator(task_id or f.__name__, f, op_args=op_args, op_kwargs=op_kwargs, **operator_kwargs)
-
-        make.__name__ = f.__name__
-        make.__doc__ = f.__doc__
-        return make
-
-    return wrap(fn) if fn is not None else wrap

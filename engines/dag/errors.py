@@ -8,6 +8,8 @@ the scheduler exactly as in Airflow and are not user errors.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from engines.errors import WorkflowCanvasError
 
 
@@ -28,11 +30,15 @@ class UnknownTriggerRule(DagError):
 
 
 class DagNotFound(DagError):
-    pass
+    """No DAG with that dag_id was added to the scheduler."""
 
 
 class DagRunNotFound(DagError):
-    pass
+    """No DAG run with that run_id (or no run at all yet)."""
+
+
+class TaskNotFound(DagError):
+    """No task with that task_id in the DAG (Airflow's TaskNotFound from `DAG.get_task`)."""
 
 
 class XComError(DagError):
@@ -66,8 +72,10 @@ class AirflowTaskTerminated(AirflowException):
 
 
 class AirflowRescheduleException(AirflowException):
-    """A reschedule-mode sensor gives its slot back until `reschedule_date`."""
+    """Give the worker slot back and run this try again at `reschedule_date` (state
+    up_for_reschedule, a task_reschedule row), as a reschedule-mode sensor does between pokes.
+    Any task may raise it; it is not a failure and uses up no retry."""
 
-    def __init__(self, reschedule_date) -> None:
+    def __init__(self, reschedule_date: datetime) -> None:
         super().__init__(f"reschedule at {reschedule_date}")
         self.reschedule_date = reschedule_date

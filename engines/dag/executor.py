@@ -43,6 +43,7 @@ class Executor:
         self.pools.setdefault(DEFAULT_POOL, Pool(DEFAULT_POOL, DEFAULT_POOL_SLOTS))
 
     def set_pool(self, name: str, slots: int) -> Pool:
+        """Create or resize a pool; slots already taken stay taken."""
         if slots < 0:
             raise DagError(f"pool {name!r}: slots cannot be negative ({slots})")
         pool = self.pools.get(name)
@@ -52,23 +53,19 @@ class Executor:
         return pool
 
     def pool(self, name: str, where: str = "") -> Pool:
+        """The pool by name, or an error naming `where` it was asked for and the pools there are."""
         try:
             return self.pools[name]
         except KeyError:
             raise DagError(f"{where}: pool {name!r} does not exist; pools: {', '.join(self.pools)}") from None
 
-    @property
-    def open_slots(self) -> int:
-        return self.parallelism - self.occupied
-
-    def can_take(self, pool: str, pool_slots: int) -> bool:
-        return self.occupied < self.parallelism and self.pools[pool].open_slots >= pool_slots
-
     def take(self, pool: str, pool_slots: int) -> None:
+        """A task instance is queued: one worker slot and `pool_slots` of its pool are taken."""
         self.occupied += 1
         self.pools[pool].occupied += pool_slots
         self.peak = max(self.peak, self.occupied)
 
     def give_back(self, pool: str, pool_slots: int) -> None:
+        """Its process ended (or a reschedule-mode sensor let go): the slots are free again."""
         self.occupied -= 1
         self.pools[pool].occupied -= pool_slots

@@ -9,11 +9,16 @@ Airflow's scheduler commits once per loop.
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
 from engines.clock import as_utc
+from engines.dag.models import DagRun, TaskInstance
+from engines.dag.run_type import DagRunType
+from engines.dag.states import DagRunState, TaskInstanceState
 from engines.store import Store, open_store
 
 ENGINE = "dag"
@@ -73,10 +78,10 @@ class MetadataDB:
             db.ensure_schema(ENGINE, SCHEMA_VERSION, DDL)
         else:
             self.store = open_store(db, ENGINE, SCHEMA_VERSION, DDL)
-        self.path = self.store.path
         self._c = self.store.conn
 
-    def transaction(self):
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One scheduling pass's writes commit together (or not at all)."""
         return self.store.transaction()
 
     # --- versions and schedules ---------------------------------------------------------------
@@ -95,19 +100,19 @@ class MetadataDB:
         self._c.execute("INSERT OR REPLACE INTO dag_schedule VALUES (?, ?, ?)", (dag_id, iso(last), iso(next_)))
 
     # --- runs and task instances --------------------------------------------------------------
-    def save_run(self, run) -> None:
+    def save_run(self, run: DagRun) -> None:
         self._c.execute(
             "INSERT OR REPLACE INTO dag_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run.run_id, run.dag_id, run.run_type, run.state, iso(run.logical_date), iso(run.start_date),
              iso(run.end_date), run.dag_version, json.dumps(run.conf), run.note))
 
-    def save_tis(self, tis: Iterable) -> None:
+    def save_tis(self, tis: Iterable[TaskInstance]) -> None:
         self._c.executemany(
             f"INSERT OR REPLACE INTO task_instance ({', '.join(TI_COLUMNS)}) VALUES ({', '.join('?' * len(TI_COLUMNS))})",
             [(t.run_id, t.task_id, t.state, t.try_number, t.max_tries, iso(t.start_date), iso(t.end_date),
               t.slot_seconds, iso(t.next_at), iso(t.sensor_started), t.pokes, t.pool, t.dag_version) for t in tis])
 
-    def add_history(self, rows: list[tuple]) -> None:
+    def add_history(self, rows: list[tuple[Any, ...]]) -> None:
         self._c.executemany("INSERT OR REPLACE INTO task_instance_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def add_reschedule(self, run_id: str, task_id: str, try_number: int, start: datetime, reschedule_date: datetime) -> None:
@@ -115,9 +120,12 @@ class MetadataDB:
                         "VALUES (?, ?, ?, ?, ?)", (run_id, task_id, try_number, iso(start), iso(reschedule_date)))
 
     def reschedule_count(self, run_id: str | None = None) -> int:
+        """How many times sensors (of one run, or of all) gave their slot back."""
         if run_id is None:
-            return int(self.store.one("SELECT COUNT(*) FROM task_reschedule")[0])
-        return int(self.store.one("SELECT COUNT(*) FROM task_reschedule WHERE run_id = ?", (run_id,))[0])
+            row = self.store.one("SELECT COUNT(*) FROM task_reschedule")
+        else:
+            row = self.store.one("SELECT COUNT(*) FROM task_reschedule WHERE run_id = ?", (run_id,))
+        return 0 if row is None else int(row[0])
 
     def runs(self) -> list[dict[str, Any]]:
         out = []
@@ -126,6 +134,7 @@ class MetadataDB:
             for k in ("logical_date", "start_date", "end_date"):
                 d[k] = dt(d[k])
             d["conf"] = json.loads(d["conf"])
+            d["state"], d["run_type"] = DagRunState(d["state"]), DagRunType(d["run_type"])
             out.append(d)
         return out
 
@@ -135,6 +144,7 @@ class MetadataDB:
             d = dict(r)
             for k in ("start_date", "end_date", "next_at", "sensor_started"):
                 d[k] = dt(d[k])
+            d["state"] = TaskInstanceState(d["state"])
             out.append(d)
         return out
 
@@ -143,6 +153,7 @@ class MetadataDB:
         for r in self.store.query("SELECT * FROM task_instance_history WHERE run_id = ? ORDER BY rowid", (run_id,)):
             d = dict(r)
             d["start_date"], d["end_date"] = dt(d["start_date"]), dt(d["end_date"])
+            d["state"] = TaskInstanceState(d["state"])
             out.append(d)
         return out
 
@@ -159,7 +170,7 @@ class MetadataDB:
         return dt(self.store.get_meta(NOW_KEY))
 
     def save_now(self, t: datetime) -> None:
-        self.store.set_meta(NOW_KEY, iso(t))
+        self.store.set_meta(NOW_KEY, t.isoformat())
 
     def close(self) -> None:
         self.store.close()

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engines.dag.dag import DAG, BaseOperator
-from engines.dag.states import TI, DagRunState
+from engines.clock import Timer
+from engines.dag.dag import DEFAULT_POOL, DAG, BaseOperator
+from engines.dag.run_type import DagRunType
+from engines.dag.states import TI, DagRunState, TaskInstanceState
 from engines.dag.trigger_rules import UpstreamCounts
 
 
@@ -20,8 +22,8 @@ from engines.dag.trigger_rules import UpstreamCounts
 class DagRun:
     run_id: str
     dag_id: str
-    run_type: str  # manual | scheduled
-    state: str
+    run_type: DagRunType
+    state: DagRunState
     logical_date: datetime
     start_date: datetime | None
     end_date: datetime | None = None
@@ -29,12 +31,12 @@ class DagRun:
     conf: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     # runtime only
-    dag: DAG | None = field(default=None, repr=False)
-    tis: dict[str, "TaskInstance"] = field(default_factory=dict, repr=False)
+    dag: DAG = field(kw_only=True, repr=False)  # the DAG version this run follows
+    tis: dict[str, TaskInstance] = field(default_factory=dict, repr=False)
     unfinished: int = 0
     active: int = 0  # task instances queued or running
     transitions: int = 0
-    timeout_timer: Any = field(default=None, repr=False)
+    timeout_timer: Timer | None = field(default=None, repr=False)
 
     @property
     def data_interval_start(self) -> datetime:
@@ -53,7 +55,7 @@ class DagRun:
 class TaskInstance:
     run_id: str
     task_id: str
-    state: str = TI.NONE
+    state: TaskInstanceState = TI.NONE
     try_number: int = 0
     max_tries: int = 0
     start_date: datetime | None = None
@@ -62,11 +64,11 @@ class TaskInstance:
     next_at: datetime | None = None  # retry or reschedule date
     sensor_started: datetime | None = None  # first poke of this try (sensor timeout counts from it)
     pokes: int = 0  # this try
-    pool: str = "default_pool"
+    pool: str = DEFAULT_POOL
     dag_version: int = 1
     # runtime only
-    run: DagRun | None = field(default=None, repr=False)
-    task: BaseOperator | None = field(default=None, repr=False)
+    run: DagRun = field(kw_only=True, repr=False)
+    task: BaseOperator | None = field(default=None, repr=False)  # None once the task is gone from the DAG
     counts: UpstreamCounts = field(default_factory=UpstreamCounts, repr=False)
     held_since: datetime | None = None  # holding a worker slot since
     process_alive: bool = False
@@ -74,5 +76,8 @@ class TaskInstance:
     last_trace_day: int = -1
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.run_id, self.task_id)
+    def operator(self) -> BaseOperator:
+        """The task to run; only a task instance whose task left the DAG (state removed) has none."""
+        if self.task is None:
+            raise RuntimeError(f"DAG run {self.run_id}: task {self.task_id} is no longer in the DAG")
+        return self.task

@@ -8,16 +8,17 @@ default) the scheduler only runs the most recent point, skipping the missed ones
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Mapping
 
 from croniter import croniter
 
 from engines.clock import as_utc
 from engines.dag.errors import DagError
 
-#: Airflow's CRON_PRESETS (task-sdk timetables/_cron.py).
-CRON_PRESETS = {
+#: Airflow's CRON_PRESETS (task-sdk timetables/_cron.py); read-only, as every Scheduler shares it.
+CRON_PRESETS: Mapping[str, str] = MappingProxyType({
     "@hourly": "0 * * * *",
     "@daily": "0 0 * * *",
     "@weekly": "0 0 * * 0",
@@ -25,7 +26,7 @@ CRON_PRESETS = {
     "@quarterly": "0 0 1 */3 *",
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
-}
+})
 
 
 class Timetable:
@@ -39,6 +40,8 @@ class Timetable:
 
 
 class _TriggerTimetable(Timetable):
+    """A run at each point of the timetable, its logical date that point (Airflow's trigger timetables)."""
+
     def _align_to_next(self, t: datetime) -> datetime:
         raise NotImplementedError
 
@@ -48,7 +51,8 @@ class _TriggerTimetable(Timetable):
     def _get_next(self, t: datetime) -> datetime:
         raise NotImplementedError
 
-    def next_run_after(self, *, last, start_date, catchup, now):
+    def next_run_after(self, *, last: datetime | None, start_date: datetime | None, catchup: bool,
+                       now: datetime) -> datetime | None:
         # a transcription of airflow/timetables/trigger.py _TriggerTimetable.next_dagrun_info
         if catchup:
             if last is not None:
@@ -65,42 +69,49 @@ class _TriggerTimetable(Timetable):
 
 
 class CronTriggerTimetable(_TriggerTimetable):
+    """A cron expression (or preset): a run at each cron point."""
+
     def __init__(self, expression: str) -> None:
         self.expression = expression
         self.description = expression
 
     def _match(self, t: datetime) -> bool:
-        return croniter.match(self.expression, t)
+        return bool(croniter.match(self.expression, t))
 
-    def _align_to_next(self, t):
+    def _align_to_next(self, t: datetime) -> datetime:
         return t if self._match(t) else self._get_next(t)
 
-    def _align_to_prev(self, t):
+    def _align_to_prev(self, t: datetime) -> datetime:
         return t if self._match(t) else as_utc(croniter(self.expression, t).get_prev(datetime))
 
-    def _get_next(self, t):
+    def _get_next(self, t: datetime) -> datetime:
         return as_utc(croniter(self.expression, t).get_next(datetime))
 
 
 class DeltaTriggerTimetable(_TriggerTimetable):
+    """A timedelta schedule: a run every `delta`."""
+
     def __init__(self, delta: timedelta) -> None:
         self.delta = delta
         self.description = f"every {delta}"
 
-    def _align_to_next(self, t):
+    def _align_to_next(self, t: datetime) -> datetime:
         return t
 
-    def _align_to_prev(self, t):
+    def _align_to_prev(self, t: datetime) -> datetime:
         return t
 
-    def _get_next(self, t):
+    def _get_next(self, t: datetime) -> datetime:
         return t + self.delta
 
 
 class OnceTimetable(Timetable):
+    """`@once`: one run, at the start date (or now), and never again."""
+
     description = "@once"
 
-    def next_run_after(self, *, last, start_date, catchup, now):
+    def next_run_after(self, *, last: datetime | None, start_date: datetime | None, catchup: bool,
+                       now: datetime) -> datetime | None:
         return None if last is not None else (start_date or now)
 
 
@@ -123,11 +134,3 @@ def timetable_for(schedule: str | timedelta | None, where: str = "") -> Timetabl
     tt = CronTriggerTimetable(expression)
     tt.description = schedule
     return tt
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """One automated run: its logical date and when it may start (the same, for trigger timetables)."""
-
-    logical_date: datetime
-    run_after: datetime

@@ -4,31 +4,41 @@
 (the sensor keeps its worker slot and pool slot for the whole wait) or "reschedule" (it gives
 them back between pokes; state up_for_reschedule). A timeout raises AirflowSensorTimeout, which
 is never retried; with `soft_fail` the sensor is skipped instead. The scheduler drives the pokes
-on the virtual clock (engines/dag/scheduler.py); a sensor only says whether it is satisfied.
+on the virtual clock (engines/dag/poking.py); a sensor only says whether it is satisfied.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Callable
 
-from engines.dag.dag import BaseOperator, as_timedelta, call_with_context
+from engines.dag.dag import BaseOperator, as_timedelta
 from engines.dag.errors import DagError
+from engines.dag.operators import call_with_context
 
 DEFAULT_POKE_INTERVAL = timedelta(seconds=60)
 DEFAULT_SENSOR_TIMEOUT = timedelta(days=7)
-MODES = ("poke", "reschedule")
+
+
+class SensorMode(StrEnum):
+    """How a sensor waits between pokes (Airflow's `BaseSensorOperator.valid_modes`)."""
+
+    POKE = "poke"  # keep the worker slot for the whole wait
+    RESCHEDULE = "reschedule"  # give it back between pokes (up_for_reschedule)
+
+
+MODES: tuple[SensorMode, ...] = tuple(SensorMode)
 
 
 class BaseSensorOperator(BaseOperator):
     """Subclasses implement `poke(context) -> bool`."""
 
-    ui_color = "#e6f1f2"
-
     def __init__(self, task_id: str, *, poke_interval: timedelta | float = DEFAULT_POKE_INTERVAL,
-                 timeout: timedelta | float | None = None, mode: str = "poke", soft_fail: bool = False,
-                 exponential_backoff: bool = False, max_wait: timedelta | float | None = None, **kwargs: Any) -> None:
+                 timeout: timedelta | float | None = None, mode: SensorMode | str = SensorMode.POKE,
+                 soft_fail: bool = False, exponential_backoff: bool = False,
+                 max_wait: timedelta | float | None = None, **kwargs: Any) -> None:
         super().__init__(task_id, **kwargs)
         where = f"DAG {self.dag.dag_id}, sensor {task_id}"
         if mode not in MODES:
@@ -39,14 +49,15 @@ class BaseSensorOperator(BaseOperator):
             raise DagError(f"{where}: poke_interval must be positive")
         if self.timeout < timedelta(0):
             raise DagError(f"{where}: timeout cannot be negative")
-        self.mode = mode
+        self.mode = SensorMode(mode)
         self.soft_fail = soft_fail
         self.exponential_backoff = exponential_backoff
         self.max_wait = as_timedelta(max_wait, f"{where}: max_wait")
 
     @property
-    def is_sensor(self) -> bool:
-        return True
+    def reschedule(self) -> bool:
+        """Whether the sensor gives its slot back between pokes (Airflow's `BaseSensorOperator.reschedule`)."""
+        return self.mode == SensorMode.RESCHEDULE
 
     def poke(self, context: dict[str, Any]) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -70,7 +81,8 @@ class BaseSensorOperator(BaseOperator):
 class PythonSensor(BaseSensorOperator):
     """Pokes a callable until it returns something truthy."""
 
-    def __init__(self, task_id: str, python_callable: Callable[..., Any], *, op_kwargs: dict | None = None, **kwargs: Any) -> None:
+    def __init__(self, task_id: str, python_callable: Callable[..., Any], *, op_kwargs: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
         self.python_callable = python_callable
         self.op_kwargs = dict(op_kwargs or {})
         super().__init__(task_id, **kwargs)
@@ -88,8 +100,10 @@ class TimeDeltaSensor(BaseSensorOperator):
         self.delta = as_timedelta(delta, f"DAG {self.dag.dag_id}, sensor {task_id}: delta")
 
     def target(self, context: dict[str, Any]) -> datetime:
-        base = context.get("data_interval_end") or context["dag_run"].start_date
+        """When the wait is over: the data interval end (or the run's start) plus `delta`."""
+        base: datetime = context.get("data_interval_end") or context["dag_run"].start_date
         return base + self.delta
 
     def poke(self, context: dict[str, Any]) -> bool:
-        return context["now"] >= self.target(context)
+        now: datetime = context["now"]
+        return now >= self.target(context)

@@ -8,12 +8,15 @@ running it. Tasks without upstream always run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from engines.dag.errors import UnknownTriggerRule
-from engines.dag.states import TI
+from engines.dag.states import TI, TaskInstanceState
 
 
-class TriggerRule:
+class TriggerRule(StrEnum):
+    """Airflow's trigger rules (airflow/utils/trigger_rule.py); the value is what a DAG file writes."""
+
     ALL_SUCCESS = "all_success"
     ALL_FAILED = "all_failed"
     ALL_DONE = "all_done"
@@ -27,17 +30,28 @@ class TriggerRule:
     ALWAYS = "always"
 
 
-TRIGGER_RULES: tuple[str, ...] = tuple(v for k, v in vars(TriggerRule).items() if k.isupper())
-
-WAIT = "wait"
-RUN = "run"
+TRIGGER_RULES: tuple[TriggerRule, ...] = tuple(TriggerRule)
 
 
-def check_trigger_rule(rule: str, where: str = "") -> str:
-    """Return `rule` or raise an error naming it, the task and the rules that exist."""
-    if rule not in TRIGGER_RULES:
+class TriggerRuleDecision(StrEnum):
+    """What a trigger rule says about a task whose upstream stand somewhere: keep waiting, run it,
+    or settle it without running (the last two are the task-instance states it then takes)."""
+
+    WAIT = "wait"
+    RUN = "run"
+    SKIPPED = TaskInstanceState.SKIPPED.value
+    UPSTREAM_FAILED = TaskInstanceState.UPSTREAM_FAILED.value
+
+
+WAIT = TriggerRuleDecision.WAIT
+RUN = TriggerRuleDecision.RUN
+
+
+def check_trigger_rule(rule: TriggerRule | str, where: str = "") -> TriggerRule:
+    """The rule as a TriggerRule, or an error naming it, the task and the rules that exist."""
+    if not isinstance(rule, str) or rule not in TRIGGER_RULES:
         raise UnknownTriggerRule(f"{where}: unknown trigger_rule {rule!r}; Airflow has {', '.join(TRIGGER_RULES)}")
-    return rule
+    return TriggerRule(rule)
 
 
 @dataclass
@@ -55,7 +69,7 @@ class UpstreamCounts:
     def done(self) -> int:
         return self.success + self.skipped + self.failed + self.upstream_failed + self.removed
 
-    def add(self, state: str) -> None:
+    def add(self, state: TaskInstanceState) -> None:
         if state == TI.SUCCESS:
             self.success += 1
         elif state == TI.SKIPPED:
@@ -68,8 +82,8 @@ class UpstreamCounts:
             self.removed += 1
 
 
-def evaluate(rule: str, c: UpstreamCounts) -> str:
-    """WAIT, RUN, TI.SKIPPED or TI.UPSTREAM_FAILED for a task whose upstream stand at `c`."""
+def evaluate(rule: TriggerRule | str, c: UpstreamCounts) -> TriggerRuleDecision:
+    """WAIT, RUN, SKIPPED or UPSTREAM_FAILED for a task whose upstream stand at `c`."""
     if c.total == 0 or rule == TriggerRule.ALWAYS:
         return RUN
     all_done = c.done >= c.total
@@ -77,46 +91,46 @@ def evaluate(rule: str, c: UpstreamCounts) -> str:
     # first: can the outcome already be settled without running?
     if rule == TriggerRule.ALL_SUCCESS:
         if failed:
-            return TI.UPSTREAM_FAILED
+            return TriggerRuleDecision.UPSTREAM_FAILED
         if c.skipped:
-            return TI.SKIPPED
+            return TriggerRuleDecision.SKIPPED
         return RUN if c.success >= c.total else WAIT
     if rule == TriggerRule.ALL_FAILED:
         if c.success or c.skipped:
-            return TI.SKIPPED
+            return TriggerRuleDecision.SKIPPED
         return RUN if failed >= c.total else WAIT
     if rule == TriggerRule.ALL_DONE:
         return RUN if all_done else WAIT
     if rule == TriggerRule.ALL_SKIPPED:
         if c.success or failed:
-            return TI.SKIPPED
+            return TriggerRuleDecision.SKIPPED
         return RUN if c.skipped >= c.total else WAIT
     if rule == TriggerRule.ONE_SUCCESS:
         if c.success:
             return RUN
         if all_done:
-            return TI.SKIPPED if c.done == c.skipped else TI.UPSTREAM_FAILED
+            return TriggerRuleDecision.SKIPPED if c.done == c.skipped else TriggerRuleDecision.UPSTREAM_FAILED
         return WAIT
     if rule == TriggerRule.ONE_FAILED:
         if failed:
             return RUN
-        return TI.SKIPPED if all_done else WAIT
+        return TriggerRuleDecision.SKIPPED if all_done else WAIT
     if rule == TriggerRule.ONE_DONE:
         if c.success or c.failed:
             return RUN
-        return TI.SKIPPED if all_done else WAIT
+        return TriggerRuleDecision.SKIPPED if all_done else WAIT
     if rule == TriggerRule.NONE_FAILED:
         if failed:
-            return TI.UPSTREAM_FAILED
+            return TriggerRuleDecision.UPSTREAM_FAILED
         return RUN if all_done else WAIT
     if rule == TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS:
         if failed:
-            return TI.UPSTREAM_FAILED
+            return TriggerRuleDecision.UPSTREAM_FAILED
         if all_done:
-            return RUN if c.success else TI.SKIPPED
+            return RUN if c.success else TriggerRuleDecision.SKIPPED
         return WAIT
     if rule == TriggerRule.NONE_SKIPPED:
         if c.skipped:
-            return TI.SKIPPED
+            return TriggerRuleDecision.SKIPPED
         return RUN if all_done else WAIT
     raise UnknownTriggerRule(f"unknown trigger_rule {rule!r}")

@@ -80,3 +80,41 @@ def test_a_pool_that_does_not_exist_is_named_when_the_run_starts():
     s = Scheduler([dag])
     with pytest.raises(DagError, match="pool 'gpu' does not exist"):
         s.trigger_dag("pooled")
+
+
+def test_a_dag_lists_and_finds_its_tasks_as_airflow_does():
+    from engines.dag import TaskNotFound
+
+    with DAG("lookup") as dag:
+        a, b, c = (EmptyOperator(x) for x in "abc")
+        a >> [b, c]
+    assert dag.task_ids == ["a", "b", "c"] and dag.tasks == [a, b, c]
+    assert dag.get_task("b") is b
+    assert a.downstream_task_ids == {"b", "c"} and a.upstream_task_ids == set()
+    assert b.upstream_task_ids == {"a"} and b.downstream_task_ids == set()
+    with pytest.raises(TaskNotFound, match=r"'nope'.*a, b, c"):
+        dag.get_task("nope")
+    assert issubclass(TaskNotFound, DagError)
+
+
+def test_the_current_dag_of_a_with_block_is_per_thread():
+    import threading
+
+    both_open = threading.Barrier(2, timeout=10)
+    made = {}
+
+    def build(name):
+        with DAG(name) as dag:
+            both_open.wait()  # both `with DAG` blocks are open at the same time
+            EmptyOperator(f"{name}_task")
+            both_open.wait()
+        made[name] = dag
+
+    threads = [threading.Thread(target=build, args=(name,)) for name in ("left", "right")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert made["left"].task_ids == ["left_task"] and made["right"].task_ids == ["right_task"]
+    with pytest.raises(DagError, match="inside"):
+        EmptyOperator("after")  # this thread never opened a DAG

@@ -112,3 +112,19 @@ def test_xcom_passes_small_values_and_refuses_what_is_not_json(make_scheduler):
     assert s.xcom_pull(run.run_id, "b") == 3
     assert run.tis["c"].state == "failed"
     assert any("must be JSON" in e.detail for e in s.trace)
+
+
+def test_ti_xcom_push_is_pulled_by_key_downstream_and_must_be_json(make_scheduler):
+    with DAG("push") as dag:
+        a = PythonOperator("a", lambda ti: ti.xcom_push("rows", 3) or "returned")
+        b = PythonOperator("b", lambda ti: [ti.xcom_pull(task_ids="a", key="rows"), ti.xcom_pull(task_ids="a"),
+                                           ti.xcom_pull(task_ids="a", key="missing", default="none")])
+        PythonOperator("bad", lambda ti: ti.xcom_push("obj", object()))
+        a >> b
+    s = make_scheduler(dag)
+    run = s.test("push")
+    assert s.xcom_pull(run.run_id, "a", key="rows") == 3
+    assert s.xcom_pull(run.run_id, "a") == "returned"
+    assert s.xcom_pull(run.run_id, "b") == [3, "returned", "none"]
+    assert run.tis["bad"].state == "failed"
+    assert any("XCom 'obj' must be JSON" in e.detail for e in s.trace)

@@ -184,3 +184,52 @@ def test_a_newer_schema_is_refused_and_the_file_kept(tmp_path):
     store.close()
     with pytest.raises(SchemaVersionError, match="newer"):
         Scheduler([], db=db)
+
+
+def test_scheduler_test_runs_one_manual_run_to_its_end_like_airflow_dags_test(make_scheduler):
+    with DAG("once", default_args={"duration": 60}) as dag:
+        a = PythonOperator("a", lambda params: params["rows"])
+        b = PythonOperator("b", lambda ti: ti.xcom_pull(task_ids="a") * 2)
+        a >> b
+    s = make_scheduler(dag)
+    run = s.test("once", conf={"rows": 21})
+    assert (run.run_type, run.state, run.conf) == ("manual", "success", {"rows": 21})
+    assert run.run_id == f"manual__{EPOCH.isoformat()}" and run.end_date == EPOCH + timedelta(minutes=2)
+    assert s.xcom_pull(run.run_id, "b") == 42
+
+
+def test_two_schedulers_in_two_threads_share_nothing():
+    import threading
+
+    def build(name):
+        with DAG(name, default_args={"retries": 1, "retry_delay": 60, "duration": 30}) as dag:
+            a = PythonOperator("a", lambda ti: ti.try_number)
+            b = PythonOperator("b", lambda ti: 1 / (ti.try_number - 1))  # fails once, then succeeds
+            w = PythonSensor("w", lambda now: now >= EPOCH + timedelta(hours=1), poke_interval=600, mode="reschedule")
+            a >> b >> w
+        return dag
+
+    def run_one(name):
+        s = Scheduler([build(name)], clock=VirtualClock(EPOCH))
+        run = s.test(name)
+        result = (run.state, [(r["task_id"], r["try_number"], r["state"], r["end"]) for r in s.grid()],
+                  s.pokes(), s.meta.reschedule_count())
+        s.close()
+        return result
+
+    expected = run_one("alone")
+    start = threading.Barrier(4, timeout=10)
+    results = {}
+
+    def worker(i):
+        start.wait()
+        for n in range(5):
+            results[(i, n)] = run_one(f"thread{i}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 20 and all(r == expected for r in results.values())
+    assert expected[0] == "success" and expected[2] == {"w": 7}

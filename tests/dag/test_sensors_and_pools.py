@@ -105,3 +105,50 @@ def test_pool_slots_take_several_slots(make_scheduler):
     s.trigger_dag("heavy")
     states = {t: ti.state for t, ti in s.dag_run().tis.items()}
     assert sorted(states.values()) == ["running", "scheduled"]
+
+
+def test_airflow_reschedule_exception_frees_the_slot_and_runs_the_same_try_later(make_scheduler):
+    from engines.dag import AirflowRescheduleException
+
+    calls = []
+
+    def not_yet(ti, now):
+        calls.append((ti.try_number, now))
+        if len(calls) == 1:
+            raise AirflowRescheduleException(now + timedelta(hours=1))
+        return "done"
+
+    with DAG("resched_exc") as dag:
+        PythonOperator("t", not_yet, retries=0, duration=60)
+    s = make_scheduler(dag)
+    run = s.trigger_dag("resched_exc")
+    s.advance(timedelta(minutes=5))
+    ti = run.tis["t"]
+    assert (ti.state, ti.try_number, ti.next_at) == ("up_for_reschedule", 1, EPOCH + timedelta(hours=1))
+    assert s.executor.occupied == 0 and s.meta.reschedule_count(run.run_id) == 1
+    s.run_until_done(run.run_id)
+    # not a failure: no retry was used (retries=0), the same try ran again at the reschedule date
+    assert run.state == "success" and calls == [(1, EPOCH), (1, EPOCH + timedelta(hours=1))]
+    assert [(r["try_number"], r["state"]) for r in s.grid()] == [(1, "success")]
+    assert s.slot_seconds()["t"] == 120  # one minute before the reschedule, one after
+
+
+def test_a_sensor_raising_airflow_reschedule_exception_gives_its_slot_back(make_scheduler):
+    from engines.dag import AirflowRescheduleException
+
+    pokes = []
+
+    def poke(now):
+        pokes.append(now)
+        if len(pokes) == 1:
+            raise AirflowRescheduleException(now + timedelta(minutes=30))
+        return True
+
+    with DAG("sensor_resched") as dag:
+        PythonSensor("w", poke, mode="poke")
+    s = make_scheduler(dag)
+    run = s.trigger_dag("sensor_resched")
+    assert run.tis["w"].state == "up_for_reschedule" and s.executor.occupied == 0
+    s.run_until_done(run.run_id)
+    assert run.state == "success" and pokes == [EPOCH, EPOCH + timedelta(minutes=30)]
+    assert s.meta.reschedule_count() == 1 and s.slot_seconds()["w"] == 0

@@ -1,0 +1,73 @@
+"""What every part of the scheduler shares: the clock, the trace, the executor's slots, the session,
+the in-memory DAG runs, and the work queues that one scheduling pass drains.
+
+Airflow's scheduler is one loop over shared state (the metadata database through a session);
+here the task-instance lifecycle, the DAG-run lifecycle, sensor poking and the restart each get
+this object instead of the Scheduler, so none of them knows the façade and no module imports
+another in a circle. When a timer fires, its work is queued here and `wake` (the Scheduler's
+scheduling pass) drains it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from datetime import datetime
+from typing import Any, Callable
+
+from engines.clock import Clock, Timer
+from engines.dag.executor import Executor
+from engines.dag.models import DagRun, TaskInstance
+from engines.dag.session import Session
+from engines.trace import Severity, TraceRecorder
+
+#: One past try of a task instance, as the grid shows it.
+TryRow = dict[str, Any]
+
+
+class SchedulerLoop:
+    """Shared state and queues of one Scheduler; never shared between two Schedulers."""
+
+    def __init__(self, clock: Clock, trace: TraceRecorder, session: Session, executor: Executor) -> None:
+        self.clock = clock
+        self.trace = trace
+        self.session = session
+        self.executor = executor
+        self.runs: dict[str, DagRun] = {}
+        self.history: dict[str, list[TryRow]] = {}  # run_id -> past tries
+        #: Task instances whose upstream changed: their trigger rule is evaluated in this pass.
+        self.candidates: dict[TaskInstance, None] = {}
+        #: Work that came due (a result, a retry, a poke): done first in a pass.
+        self.completions: deque[Callable[[], None]] = deque()
+        #: Scheduled task instances by priority: (-priority_weight, arrival, ti).
+        self.ready: list[tuple[int, int, TaskInstance]] = []
+        #: Slots or the ready queue changed: the critical section must look again.
+        self.queue_dirty = False
+        self.wake: Callable[[], None] = lambda: None
+        self._arrival = itertools.count()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def emit(self, kind: str, subject: str, detail: str, severity: Severity = Severity.INFO, **data: Any) -> None:
+        """One trace event at the current time."""
+        self.trace.emit(self.now(), kind, subject, detail, severity, **data)
+
+    def enqueue(self, fn: Callable[[], None]) -> None:
+        """Do `fn` in a scheduling pass (now, unless a pass is already running: then in that one)."""
+        self.completions.append(fn)
+        self.wake()
+
+    def arm(self, due: datetime, fn: Callable[[], None], name: str = "") -> Timer:
+        """Do `fn` in a scheduling pass at `due` on the clock."""
+        return self.clock.call_at(due, lambda _t: self.enqueue(fn), name)
+
+    def consider(self, ti: TaskInstance) -> None:
+        """Evaluate this task instance's trigger rule in the current pass."""
+        self.candidates[ti] = None
+
+    def push_ready(self, ti: TaskInstance, priority_weight: int) -> None:
+        """A scheduled task instance waits for a slot; higher priority_weight first, then first come."""
+        heapq.heappush(self.ready, (-priority_weight, next(self._arrival), ti))
+        self.queue_dirty = True
