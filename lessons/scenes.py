@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from engines.errors import WorkflowCanvasError
 from workloads.requirements import catalogue, display_number, unknown_key_message
@@ -181,7 +182,7 @@ def _field_line(front: str, loc: tuple, first_line: int) -> int:
     return first_line - 1
 
 
-def _located(error: dict) -> tuple[tuple, str]:
+def _located(error: ErrorDetails) -> tuple[tuple, str]:
     """(loc, plain message); a model check's "field: problem" message moves the field into loc."""
     loc = tuple(error["loc"])
     if error["type"] == "missing":

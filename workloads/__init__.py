@@ -1,1 +1,2 @@
-"""Workloads: cards, services, each workload once per engine, choose_model and the verifier."""
+"""Workloads: cards, services, each workload once per engine (listed in `registry`), the
+side-by-side `runner`, choose_model and the verifier."""

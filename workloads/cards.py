@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from engines.errors import WorkflowCanvasError
 from workloads.requirements import catalogue, unknown_key_message
@@ -76,7 +77,7 @@ class Card(BaseModel):
         return self.labels.get(key) or catalogue()[key].label
 
 
-def _problem(error: dict) -> tuple[str, str]:
+def _problem(error: ErrorDetails) -> tuple[str, str]:
     """(dotted key, plain problem) for one pydantic error."""
     loc = [str(p) for p in error["loc"]]
     ctx_error = (error.get("ctx") or {}).get("error")

@@ -122,7 +122,7 @@ def choose_model(card: Card, weights: dict[str, float] | None = None) -> Choice:
             raise CardError(f"weights: {key}: expected a number of 0 or more, got {value!r}")
         merged[key] = float(value)
     known = catalogue()
-    scores = {m: 0.0 for m in MODELS}
+    scores: dict[str, float] = {m: 0.0 for m in MODELS}
     ruled_out: dict[str, list[str]] = {}
     for key in card.present():
         req = known[key]

@@ -3,28 +3,128 @@
 Every engine's version of a workload returns a `WorkloadRun`, so the side-by-side runner, the
 verifier, the lessons and the app read one shape. The outcome's figures come from the services'
 ledger, never from the engine's own account of what it did.
+
+Beyond its Outcome a run carries two typed records, so a reader names what it wants as an
+attribute and mypy knows its type:
+
+* `details`: what the engine itself can tell about the run (`ReplayDetails`, `DagDetails` or
+  `StatemachineDetails`, see `workloads.details`); `run.replay`, `run.dag`, `run.statemachine`
+  narrow to one of them.
+* `observed`: what this particular workload saw on the way (the ETL's warehouse rows, the
+  expense claim's inbox row, ORDER #1001's status queries...), a subclass of `Observations`
+  each workload package defines; `run.observed_as(EtlObservations)` narrows to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Callable, TypeVar
 
+from engines.errors import WorkflowCanvasError
 from engines.trace import EngineName, Outcome, OutcomeStatus, TraceEvent
+from workloads.details import DagDetails, EngineDetails, ReplayDetails, StatemachineDetails
 from workloads.services.ledger import Ledger
 
 Listener = Callable[[TraceEvent], None]
 
 
+class WorkloadName(StrEnum):
+    """The runnable workloads, by the name the CLI, the cards and the app use."""
+
+    ORDER_1001 = "order-1001"
+    NIGHTLY_ETL = "nightly-etl"
+    EXPENSE_APPROVAL = "expense-approval"
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What one workload saw during a run, beyond the outcome and the engine's details.
+
+    Each workload package subclasses it with its own typed fields (a frozen dataclass), so the
+    side-by-side runner can carry any workload's record while a reader that knows the workload
+    asks for its type with `WorkloadRun.observed_as`.
+    """
+
+
+class RunShapeError(WorkflowCanvasError):
+    """A reader asked a run for details or observations it does not have (e.g. the DAG grid of a
+    replay run): a bug in the reader, named plainly instead of an AttributeError on None."""
+
+
+D = TypeVar("D", ReplayDetails, DagDetails, StatemachineDetails)
+O = TypeVar("O", bound=Observations)
+
+
+#: The details record each engine's runs carry.
+_DETAILS_OF: dict[EngineName, type[EngineDetails]] = {
+    "replay": ReplayDetails, "dag": DagDetails, "statemachine": StatemachineDetails,
+}
+
+
 @dataclass
 class WorkloadRun:
+    """One workload, one scenario, one engine: its trace, its ledger-based outcome and its records."""
+
     engine: EngineName
-    workload: str
+    workload: WorkloadName
     scenario: str
     trace: list[TraceEvent]
     outcome: Outcome
     ledger: Ledger
-    extra: dict[str, Any] = field(default_factory=dict)  # engine-specific figures (pokes, history size…)
+    details: EngineDetails
+    observed: Observations | None = None
+
+    def __post_init__(self) -> None:
+        """A run's details are its engine's (what lets a reader go from `run.engine` to `run.dag`)."""
+        if not isinstance(self.details, _DETAILS_OF[self.engine]):
+            raise RunShapeError(f"a {self.engine} run of {self.workload} cannot carry {type(self.details).__name__}")
+
+    @property
+    def replay(self) -> ReplayDetails:
+        """The replay engine's details (workflow status, history rows, replay figures)."""
+        return self._details(ReplayDetails)
+
+    @property
+    def dag(self) -> DagDetails:
+        """The DAG scheduler's details (run state, task-instance grid, pokes, slot-seconds)."""
+        return self._details(DagDetails)
+
+    @property
+    def statemachine(self) -> StatemachineDetails:
+        """The state-machine engine's details (execution status, states, history)."""
+        return self._details(StatemachineDetails)
+
+    def observed_as(self, kind: type[O]) -> O:
+        """This run's observations as the workload's own record type."""
+        if not isinstance(self.observed, kind):
+            seen = "nothing" if self.observed is None else type(self.observed).__name__
+            raise RunShapeError(f"the {self.engine} run of {self.workload} ({self.scenario}) observed "
+                                f"{seen}, not {kind.__name__}")
+        return self.observed
+
+    def _details(self, kind: type[D]) -> D:
+        if not isinstance(self.details, kind):
+            raise RunShapeError(f"the {self.engine} run of {self.workload} ({self.scenario}) has "
+                                f"{type(self.details).__name__}, not {kind.__name__}")
+        return self.details
+
+    @property
+    def extra(self) -> Mapping[str, Any]:
+        """Deprecated: the details and observations as the old read-only key view.
+
+        Kept only because tests/replay/test_order.py and tests/statemachine/test_order_workload.py
+        (not the workloads layer's to edit) still read `run.extra["..."]`; every other reader
+        uses the typed attributes. Delete this once those two files read attributes.
+        """
+        view: dict[str, Any] = {}
+        for record in (self.details, self.observed):
+            if record is not None:
+                view.update(_plain(record))
+        return MappingProxyType(view)
 
     def to_json(self) -> dict[str, Any]:
         """The `run --json` shape, per engine."""
@@ -44,6 +144,17 @@ class WorkloadRun:
             "problems": list(o.problems),
             "trace": [e.model_dump(mode="json") for e in self.trace],
         }
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    """A dataclass record as a dict, nested records too, leaving out fields it did not fill."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        if value is None:
+            continue
+        out[f.name] = _plain(value) if dataclasses.is_dataclass(value) else value
+    return out
 
 
 #: A Step Functions execution status as an Outcome status (one table for every workload).

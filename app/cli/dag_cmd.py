@@ -70,15 +70,16 @@ def _test(args) -> int:
         if args.day is not None or args.sensor_timeout_days is not None:
             raise CliError(f"{key}: --day and --sensor-timeout-days apply to order_1001 only")
         result = module.run(args.scenario, db=db)
-    grid = result.extra["grid"]
+    details = result.dag
+    grid = details.grid
     if args.json:
         out = result.to_json()
-        out["run_state"] = result.extra["run_state"]
+        out["run_state"] = details.run_state
         out["grid"] = [{**row, "start": _iso(row["start"]), "end": _iso(row["end"])} for row in grid]
-        out["pokes"] = result.extra.get("pokes", 0)
+        out["pokes"] = details.pokes
         print_json(out)
-        return 0 if result.extra["run_state"] == "success" else 1
-    print(f"DAG run {result.extra['run_id']} of {key} ({args.scenario}): {result.extra['run_state']}")
+        return 0 if details.run_state == "success" else 1
+    print(f"DAG run {details.run_id} of {key} ({args.scenario}): {details.run_state}")
     print(f"{'task_id':<14} {'try':>3}  {'state':<17} {'start (day)':>11}  {'end (day)':>9}  {'slot-seconds':>12}")
     for row in grid:
         start = f"{day_of(row['start']):.4f}" if row["start"] else "-"
@@ -86,10 +87,10 @@ def _test(args) -> int:
         print(f"{row['task_id']:<14} {row['try_number']:>3}  {row['state']:<17} {start:>11}  {end:>9}  {row['slot_seconds']:>12,.0f}")
     o = result.outcome
     print(f"charged ${o.charged_cents / 100:,.2f}  refunded ${o.refunded_cents / 100:,.2f}  shipped {o.shipped}  "
-          f"slot-seconds {o.slot_seconds:,.0f}  pokes {result.extra.get('pokes', 0):,}")
+          f"slot-seconds {o.slot_seconds:,.0f}  pokes {details.pokes:,}")
     for p in o.problems:
         print(f"  ! {p}")
-    return 0 if result.extra["run_state"] == "success" else 1
+    return 0 if details.run_state == "success" else 1
 
 
 def _iso(t) -> str | None:

@@ -97,13 +97,13 @@ class HistoryScreen(Screen):
         any_run = next(iter(runs.values()), None)
         title = f" {any_run.workload} · scenario {any_run.scenario}" if any_run else ""
         replay = runs.get("replay")
-        if replay is not None and "replayed_events" in replay.extra:
-            title += f" · replay: {replay.extra['replayed_events']} events replayed, {replay.extra.get('live_commands', '?')} live commands"
+        if replay is not None:
+            title += f" · replay: {replay.replay.replayed_events} events replayed, {replay.replay.live_commands} live commands"
         self.query_one("#history-title", Static).update(Text(title, style="bold"))
         self._show_replay(runs.get("replay"))
         dag = runs.get("dag")
         self.query_one("#dag-grid", Static).update(
-            grid_table(dag.extra.get("grid")) if dag is not None else Text("no DAG run", style="italic")
+            grid_table(dag.dag.grid) if dag is not None else Text("no DAG run", style="italic")
         )
         self._show_statemachine(runs.get("statemachine"))
 
@@ -142,7 +142,7 @@ class HistoryScreen(Screen):
                 current = str(name)
             table.add_row(str(row.get("id", "")), fmt_time(row.get("time")), str(row.get("type", "")), str(name or ""),
                           fmt_attributes(row.get("attributes"), 60))
-        drawing.update(states_drawing(run.extra.get("states"), visited, current))
+        drawing.update(states_drawing(run.statemachine.states, visited, current))
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

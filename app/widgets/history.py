@@ -1,9 +1,10 @@
-"""Renderers for the history inspector: they lay out what a run's trace and `extra` hold.
+"""Renderers for the history inspector: they lay out what a run's trace and engine details hold.
 
-Shapes read (from workloads' WorkloadRun): `extra["history"]` (replay: rows with id, time, type,
-attributes, and `replayed` when the run knows which events were replayed), `extra["grid"]`
-(dag: task × try states) and `extra["states"]` (statemachine: the definition's states).
-Where a run gives no such extra, the trace (which every engine writes) is shown instead.
+Shapes read (from workloads' WorkloadRun): `run.replay.history` (rows with id, time, type,
+attributes, and `replayed` when the run knows which events were replayed), `run.dag.grid`
+(task × try states), `run.statemachine.history` and `run.statemachine.states` (the
+definition's states). Where a run has no history rows, the trace (which every engine writes)
+is shown instead.
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ def fmt_attributes(value: Any, limit: int = 160) -> str:
 
 
 def history_rows(run: Any) -> list[dict[str, Any]]:
-    """Replay event history rows: extra["history"] when the run has it, else its trace."""
-    rows = run.extra.get("history") if run is not None else None
+    """Event history rows: the replay or state-machine history when the run has one, else its trace."""
+    rows = None
+    if run is not None and run.engine == "replay":
+        rows = run.replay.history
+    elif run is not None and run.engine == "statemachine":
+        rows = run.statemachine.history
     if rows:
         out = []
         for row in rows:

@@ -152,7 +152,7 @@ def slot_days_held(run: Any, now: float) -> float:
     if run is None:
         return 0.0
     held = 0.0
-    for row in run.extra.get("grid") or ():
+    for row in run.dag.grid if run.engine == "dag" else ():
         start, seconds = row.get("start"), float(row.get("slot_seconds") or 0.0)
         if start is None or seconds <= 0:
             continue

@@ -8,6 +8,7 @@ readable ids (`s05-worker-2`), so the lines a demo prints are the same on every 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from engines.store import open_store
 from engines.trace import OutcomeStatus, TraceRecorder
 from workloads.order_1001.order import ORDER_ID, WORKFLOW_ID
 from workloads.order_1001.replay import WORKFLOWS, OrderActivities
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.details import ReplayDetails
+from workloads.runs import WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import Ledger, Services
 
 #: Which service call each of the order's steps makes: (service, ledger kind).
@@ -81,9 +83,11 @@ class DemoEngine:
                 w.stop()
         self.store.close()
 
-    def workload_run(self, scenario: str, workflow_id: str = WORKFLOW_ID, order_id: str = ORDER_ID,
-                     **extra: Any) -> WorkloadRun:
-        """This engine's run of `workflow_id` in the shape every engine returns (ledger-based outcome)."""
+    def workload_run(self, scenario: str, workflow_id: str = WORKFLOW_ID, order_id: str = ORDER_ID) -> WorkloadRun:
+        """This engine's run of `workflow_id` in the shape every engine returns (ledger-based outcome).
+
+        Its details leave the history rows out: the history inspector then shows the run's trace,
+        and a demo hands the rows it is about in `DemoResult.history`."""
         d = self.client.describe(workflow_id)
         problems = [p for w in self.workers for p in w.stats.problems]
         status = run_status(d.status, d.result, d.stuck)
@@ -92,11 +96,9 @@ class DemoEngine:
         ledger = self.services.ledger(order_id)
         outcome = outcome_from_ledger("replay", status, ledger, order_id, events=d.history_length,
                                       problems=problems, result=d.result)
-        extra.update({"workflow_status": d.status, "history_length": d.history_length,
-                      "replayed_events": sum(w.stats.replayed_events for w in self.workers),
-                      "workflow_tasks": sum(w.stats.workflow_tasks for w in self.workers)})
-        return WorkloadRun(engine="replay", workload="order-1001", scenario=scenario, trace=list(self.trace.events),
-                           outcome=outcome, ledger=ledger, extra=extra)
+        details = replace(ReplayDetails.of(self.client, workflow_id, self.workers), history=[])
+        return WorkloadRun(engine="replay", workload=WorkloadName.ORDER_1001, scenario=scenario,
+                           trace=list(self.trace.events), outcome=outcome, ledger=ledger, details=details)
 
 
 def run_status(status: str, result: Any, stuck: str | None) -> OutcomeStatus:

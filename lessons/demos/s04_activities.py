@@ -43,7 +43,7 @@ def demo(classify_step: str) -> DemoResult:
         for step in STEPS:
             parts[step] = _classify_step(eng, events, step, ran[step])
         run = eng.workload_run("crash")
-        replayed = run.extra["replayed_events"]
+        replayed = run.replay.replayed_events
     finally:
         eng.close()
     lines = [("The order ran, its worker was killed after ReserveInventory, and a new worker replayed it; "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from lessons.demos.engine import money, money_lines, when
 from lessons.demos.result import DemoResult
 from workloads.order_1001 import replay
+from workloads.order_1001.observations import OrderObservations
 from workloads.order_1001.order import ORDER_ID
 
 KEY = "order-1001-charge"
@@ -20,7 +21,7 @@ def demo(idempotency_key: bool, crash_in_window: bool) -> DemoResult:
     run = replay.run("crash-window" if crash_in_window else "happy", idempotency=idempotency_key)
     attempts = [t for t in run.trace if t.kind == "ActivityTaskStarted" and t.data.get("activity_type") == "ChargeCard"]
     crashed = [t for t in run.trace if t.kind == "WorkerCrashed"]
-    answers = run.extra["payment_calls"]
+    answers = run.observed_as(OrderObservations).payment_calls or []
     charges = run.ledger.of("charge", ORDER_ID)
     statement = run.ledger.statement_cents(ORDER_ID)
     lines = [f"ChargeCard runs {'with the idempotency key ' + KEY if idempotency_key else 'without an idempotency key'}."]
@@ -43,7 +44,7 @@ def demo(idempotency_key: bool, crash_in_window: bool) -> DemoResult:
     else:
         headline = f"No crash: ChargeCard ran once {'with' if idempotency_key else 'without'} a key, statement {money(statement)}"
     return DemoResult(scene="06a", knobs={}, headline=headline, lines=lines, runs={"replay": run},
-                      history=run.extra["history"], figures={
+                      history=run.replay.history, figures={
                           "statement_cents": statement, "charges": len(charges), "attempts": len(attempts),
                           "payment_answers": answers, "deduplicated": deduped, "worker_crashed": bool(crashed),
                           "idempotency_key": KEY if idempotency_key else None})

@@ -117,8 +117,9 @@ def _durable_timer(crashes: int) -> dict[str, Any]:
             w.run(until=eng.day(d))
             queued.append(sum(eng.server.queue_depth().values()))
             w.crash(f"worker {w.identity} died on day {d}")
+            due = eng.server.next_due()
             lines.append(f"{when(eng.day(d))}: {w.identity} crashes. Tasks in the queue: {queued[-1]}; the engine's "
-                         f"next due time: {when(eng.server.next_due())} (the timer, in the store).")
+                         f"next due time: {'none' if due is None else when(due)} (the timer, in the store).")
         eng.worker().run()
         events = eng.history()
         started = next(e for e in events if e.event_type == "TimerStarted")

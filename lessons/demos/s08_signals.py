@@ -68,7 +68,7 @@ def demo(action: str) -> DemoResult:
         headline = (f"cancelOrder landed in the history as event #{signal[0].event_id}; the order ran "
                     f"{' → '.join(undo)}: refunded {money(o.refunded_cents)}, nothing shipped")
     elif action == "getOrderStatus":
-        headline = (f"getOrderStatus answered {figures['answer']['step']!r}; history {before} events before, "
+        headline = (f"getOrderStatus answered {answer['step']!r}; history {before} events before, "
                     f"{after} after; the order then shipped")
     else:
         headline = "No message: the cancel window ran out and ORDER #1001 shipped on day 30"

@@ -23,7 +23,7 @@ UNDO = ("ReleaseInventory", "RefundCard")
 def demo(failure_point: str) -> DemoResult:
     run = replay.run(SCENARIOS[failure_point])
     events = [HistoryEvent(r["id"], datetime.fromisoformat(r["time"]).timestamp(), r["type"], r["attributes"])
-              for r in run.extra["history"]]
+              for r in run.replay.history]
     failed = of_type(events, "ActivityTaskFailed")
     done = [e.attributes["activity_type"] for e in of_type(events, "ActivityTaskCompleted")]
     undone = [s for s in done if s in UNDO]
@@ -34,7 +34,7 @@ def demo(failure_point: str) -> DemoResult:
         lines.append(f"{f['activity_type']} failed for good at attempt {f['attempt']}: {f['failure']['type']} "
                      f"({f['retry_state']}). Finished before it: {', '.join(s for s in done[:done.index(undone[0])])}.")
         lines.append("The code compensates newest first; the history keeps every step and every undo:")
-        lines.extend(f"  {event_line(r)}" for r in run.extra["history"]
+        lines.extend(f"  {event_line(r)}" for r in run.replay.history
                      if r["type"] in ("ActivityTaskCompleted", "ActivityTaskFailed", "WorkflowExecutionFailed"))
         headline = (f"{failure_point} failed: compensated {' → '.join(undone)}; charged {money(o.charged_cents)}, "
                     f"refunded {money(o.refunded_cents)}, nothing shipped")
@@ -45,9 +45,9 @@ def demo(failure_point: str) -> DemoResult:
     lines.extend(f"  {ln}" for ln in run.ledger.statement_lines())
     lines.append(f"Card statement: charged {money(o.charged_cents)}, refunded {money(o.refunded_cents)} → net "
                  f"{money(run.ledger.statement_cents(ORDER_ID))}.")
-    return DemoResult(scene="09", knobs={}, headline=headline, runs={"replay": run}, history=run.extra["history"],
+    return DemoResult(scene="09", knobs={}, headline=headline, runs={"replay": run}, history=run.replay.history,
                       lines=lines, figures={
                           "failed_step": failed[0].attributes["activity_type"] if failed else None,
                           "compensations": undone, "charged_cents": o.charged_cents, "refunded_cents": o.refunded_cents,
                           "statement_cents": run.ledger.statement_cents(ORDER_ID), "reserved": o.reserved,
-                          "released": o.released, "shipped": o.shipped, "workflow_status": run.extra["workflow_status"]})
+                          "released": o.released, "shipped": o.shipped, "workflow_status": run.replay.workflow_status})

@@ -16,7 +16,8 @@ from lessons.demos.engine import plural
 from lessons.demos.result import DemoResult
 from workloads.order_1001 import replay
 from workloads.order_1001.order import ORDER_ID
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.details import ReplayDetails
+from workloads.runs import WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import Ledger
 
 WAREHOUSES = ("WH-East", "WH-West")
@@ -74,6 +75,7 @@ def _split_run(split: dict) -> WorkloadRun:
     failed = [f"{wh}: {c['failure']['message']}" for wh, c in split["children"].items() if c["failure"]]
     outcome = outcome_from_ledger("replay", status, ledger, ORDER_ID, events=parent["history_length"], problems=failed,
                                   result=parent["result"])
-    return WorkloadRun(engine="replay", workload="order-1001", scenario="split", trace=split["trace"], outcome=outcome,
-                       ledger=ledger, extra={"children": {wh: {k: v for k, v in c.items() if k != "history"}
-                                                          for wh, c in split["children"].items()}})
+    details = ReplayDetails(run_id=parent["run_id"], workflow_status=parent["status"],
+                            history_length=parent["history_length"])
+    return WorkloadRun(engine="replay", workload=WorkloadName.ORDER_1001, scenario="split", trace=split["trace"],
+                       outcome=outcome, ledger=ledger, details=details)

@@ -8,12 +8,13 @@ requirements alone, and the demo says so (it checks again on every run).
 
 from __future__ import annotations
 
-from engines.trace import ENGINES
+from engines.trace import ENGINES, EngineName
 from lessons.demos.result import DemoResult
 from workloads.requirements import display_number
 from workloads.cards import Card, get_card
 from workloads.choose import MODEL_TITLES, choose_model
-from workloads.runner import engine_module, run_workload
+from workloads.registry import versions
+from workloads.runner import run_workload
 from workloads.runs import WorkloadRun
 from workloads.verifier import Verdict, verify
 from workloads.verifier import headline as verdict_headline
@@ -28,7 +29,7 @@ def demo(card: str) -> DemoResult:
              + ", ".join(f"{m} {s:g}" for m, s in choice.scores.items()) + ")."]
     verdicts: dict[str, Verdict] = {}
     runs: dict[str, WorkloadRun] = {}
-    missing: list[str] = []
+    missing: list[EngineName] = []
     for engine in ENGINES:
         runnable = _runnable(chosen, engine)
         if chosen.workload is not None and not runnable:
@@ -37,7 +38,7 @@ def demo(card: str) -> DemoResult:
         lines.append(verdict_headline(v))
         lines.extend(f"  {ln.text}" for ln in v.lines if ln.present)
         lines.extend(f"  evidence: {ev}" for ev in v.evidence)
-        if runnable and chosen.scenarios:
+        if runnable and chosen.workload is not None and chosen.scenarios:
             runs[engine] = run_workload(chosen.workload, engine, chosen.scenarios[0])
     for engine in missing:
         lines.append(f"  ({engine}: the {chosen.workload} workload is not written for this engine yet, so its verdict "
@@ -55,12 +56,6 @@ def demo(card: str) -> DemoResult:
         "no_evidence_engines": missing})
 
 
-def _runnable(card: Card, engine: str) -> bool:
-    """Can the card's workload really run on `engine` now (is that engine's version written)?"""
-    if card.workload is None:
-        return False
-    try:
-        module = engine_module(card.workload, engine)
-    except ModuleNotFoundError:
-        return False
-    return hasattr(module, "run")
+def _runnable(card: Card, engine: EngineName) -> bool:
+    """Can the card's workload really run on `engine` now (is that engine's version registered)?"""
+    return card.workload is not None and engine in versions(card.workload)

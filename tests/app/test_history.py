@@ -26,23 +26,23 @@ async def test_history_inspector_shows_all_three_engines_of_the_last_run():
         history = screen.query_one("#replay-history", DataTable)
         rows = [[str(c) for c in history.get_row_at(i)] for i in range(history.row_count)]
         types = [row[2] for row in rows]
-        assert len(rows) == len(runs["replay"].extra["history"])
+        assert len(rows) == len(runs["replay"].replay.history)
         assert "WorkflowExecutionSignaled" in types and "TimerStarted" in types
         assert rows[0][0] == "1" and rows[0][1] == "d  0.00"
 
         await pilot.press("2")
         await pilot.pause()
         grid = static_text(screen.query_one("#dag-grid"))
-        for row in runs["dag"].extra["grid"]:
+        for row in runs["dag"].dag.grid:
             assert row["task_id"] in grid and row["state"] in grid
 
         await pilot.press("3")
         await pilot.pause()
         drawing = static_text(screen.query_one("#sm-drawing"))
-        for state in runs["statemachine"].extra["states"]:
+        for state in runs["statemachine"].statemachine.states:
             assert state["name"] in drawing
         events = screen.query_one("#sm-events", DataTable)
-        assert events.row_count == len(runs["statemachine"].extra["history"])
+        assert events.row_count == len(runs["statemachine"].statemachine.history)
 
 
 async def test_history_inspector_runs_order_1001_when_nothing_ran_yet():

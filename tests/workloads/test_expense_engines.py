@@ -30,7 +30,7 @@ def test_approve_pays_180_once_and_tells_the_employee(engine):
     assert emails[1:] == [f"to {CLAIM['employee']}: your claim was approved and paid"]
     assert run.outcome.emailed == 2
     assert run.outcome.status is OutcomeStatus.COMPLETED
-    assert run.extra["paid_out_cents"] == run.outcome.result["paid_out_cents"] == 18_000
+    assert run.observed.paid_out_cents == run.outcome.result["paid_out_cents"] == 18_000
     payout = run.ledger.of("payout", CLAIM_ID)[0]
     assert payout.at.day == 2  # day 1: when the manager answered (EPOCH is Jan 1)
 
@@ -41,7 +41,7 @@ def test_reject_pays_nothing_and_tells_the_employee(engine):
     assert run.ledger.paid_out_cents(CLAIM_ID) == 0
     assert _emails(run)[1:] == [f"to {CLAIM['employee']}: your claim was rejected"]
     assert run.outcome.status is OutcomeStatus.COMPLETED
-    assert run.extra["decision"] == "rejected"
+    assert run.observed.decision == "rejected"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -52,7 +52,7 @@ def test_no_answer_times_out_after_three_days_and_pays_nothing(engine):
     assert "auto-rejected" in notice.detail and notice.detail.startswith(f"to {CLAIM['employee']}")
     assert 3.0 <= (notice.at - run.ledger.of("email", CLAIM_ID)[0].at).total_seconds() / 86400 < 3.01
     assert run.outcome.status is OutcomeStatus.TIMED_OUT
-    assert run.extra["inbox"]["decision"] is None
+    assert run.observed.inbox["decision"] is None
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -74,8 +74,8 @@ def test_only_the_dag_holds_a_worker_slot_while_waiting():
     runs = run_side_by_side("expense-approval", "approve")
     assert runs["replay"].outcome.slot_seconds == runs["statemachine"].outcome.slot_seconds == 0
     dag = runs["dag"]
-    assert dag.extra["slot_seconds_by_task"]["wait_for_decision"] >= 86_400  # a whole day of one slot
-    assert dag.extra["pokes_by_task"]["wait_for_decision"] > 1000
+    assert dag.dag.slot_seconds_by_task["wait_for_decision"] >= 86_400  # a whole day of one slot
+    assert dag.dag.pokes_by_task["wait_for_decision"] > 1000
     assert any("held a worker slot" in p for p in dag.outcome.problems)
 
 
@@ -83,33 +83,33 @@ def test_each_engine_waits_in_its_own_vocabulary():
     runs = run_side_by_side("expense-approval", "no-answer")
     replay_kinds = [e.kind for e in runs["replay"].trace]
     assert "TimerStarted" in replay_kinds and "TimerFired" in replay_kinds
-    sm_types = [h["type"] for h in runs["statemachine"].extra["history"]]
+    sm_types = [h["type"] for h in runs["statemachine"].statemachine.history]
     assert "TaskTimedOut" in sm_types
-    entered = [h.get("state") for h in runs["statemachine"].extra["history"] if h["type"].endswith("StateEntered")]
+    entered = [h.get("state") for h in runs["statemachine"].statemachine.history if h["type"].endswith("StateEntered")]
     assert entered == ["CheckClaim", "AskManager", "AutoReject", "TimedOut"]
-    dag = runs["dag"].extra
-    assert dag["task_states"]["wait_for_decision"] == "failed" and dag["task_states"]["escalate"] == "success"
-    assert dag["task_states"]["pay_expense"] == "upstream_failed" and dag["run_state"] == "failed"
+    dag = runs["dag"].dag
+    assert dag.task_states["wait_for_decision"] == "failed" and dag.task_states["escalate"] == "success"
+    assert dag.task_states["pay_expense"] == "upstream_failed" and dag.run_state == "failed"
 
 
 def test_the_dag_branch_skips_the_path_not_taken():
-    states = run_workload("expense-approval", "dag", "reject").extra["task_states"]
+    states = run_workload("expense-approval", "dag", "reject").dag.task_states
     assert states["pay_expense"] == states["notify_approved"] == states["escalate"] == "skipped"
     assert states["notify_rejected"] == "success"
 
 
 def test_the_statemachine_answer_travels_by_task_token():
     run = run_workload("expense-approval", "statemachine", "approve")
-    assert run.extra["inbox"]["task_token"]  # the one-time token the manager's answer came back with
-    succeeded = [h for h in run.extra["history"] if h["type"] == "TaskSucceeded"]
+    assert run.observed.inbox["task_token"]  # the one-time token the manager's answer came back with
+    succeeded = [h for h in run.statemachine.history if h["type"] == "TaskSucceeded"]
     assert succeeded and "approve" in str(succeeded[0])
 
 
 def test_the_replay_answer_is_a_signal_in_the_history():
     run = run_workload("expense-approval", "replay", "reject")
-    signals = [h for h in run.extra["history"] if h["type"] == "WorkflowExecutionSignaled"]
+    signals = [h for h in run.replay.history if h["type"] == "WorkflowExecutionSignaled"]
     assert len(signals) == 1 and signals[0]["attributes"]["signal_name"] == "decide"
-    assert run.extra["status_before_answer"]["step"].startswith("waiting for decide")
+    assert run.observed.status_before_answer["step"].startswith("waiting for decide")
 
 
 def test_claim_check_and_inbox_refuse_bad_input():

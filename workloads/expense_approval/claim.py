@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, cast
 
 from engines.clock import EPOCH, VirtualClock, as_utc
 from engines.errors import WorkflowCanvasError
@@ -41,6 +42,31 @@ STATUS_QUERY = "getClaimStatus"
 Decision = Literal["approve", "reject"]
 #: What each scenario has the manager answer (no-answer: nobody ever does).
 ANSWERS: dict[str, Decision | None] = {"approve": "approve", "reject": "reject", "no-answer": None}
+
+
+class ClaimOutcome(StrEnum):
+    """How a claim ended: what the employee is told, on every engine."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed-out"
+
+
+class ClaimStatus(TypedDict):
+    """The answer to the getClaimStatus query: the step the claim's code stands at."""
+
+    step: str
+    claim_id: str
+
+
+class ApprovalRow(TypedDict):
+    """One claim's row in the approvals inbox (exp_approvals)."""
+
+    claim_id: str
+    asked_at: str
+    task_token: str | None
+    decision: Decision | None
+    decided_at: str | None
 
 SCHEMA_VERSION = 1
 DDL = """
@@ -84,7 +110,7 @@ class Inbox:
             c.execute("INSERT OR REPLACE INTO exp_approvals (claim_id, asked_at, task_token) VALUES (?, ?, ?)",
                       (claim_id, as_utc(at).isoformat(), token))
 
-    def answer(self, claim_id: str, decision: Decision, at: datetime) -> dict:
+    def answer(self, claim_id: str, decision: Decision, at: datetime) -> ApprovalRow:
         """Record the manager's decision; returns the row (with the task token, if one was given)."""
         if decision not in ("approve", "reject"):
             raise ClaimError(f"claim {claim_id}: a decision is 'approve' or 'reject', got {decision!r}")
@@ -100,9 +126,9 @@ class Inbox:
         row = self.row(claim_id)
         return None if row is None else row["decision"]
 
-    def row(self, claim_id: str) -> dict | None:
+    def row(self, claim_id: str) -> ApprovalRow | None:
         r = self.store.one("SELECT * FROM exp_approvals WHERE claim_id = ?", (claim_id,))
-        return None if r is None else dict(r)
+        return None if r is None else cast(ApprovalRow, dict(r))
 
 
 @dataclass
@@ -138,10 +164,10 @@ def pay_expense(services: Services, claim: dict, key: str | None, at: datetime) 
 
 
 #: The employee's email per outcome.
-NOTICES = {
-    "approved": "your claim was approved and paid",
-    "rejected": "your claim was rejected",
-    "timed-out": f"your claim was auto-rejected: no decision within {DECISION_WINDOW.days} days",
+NOTICES: dict[str, str] = {
+    ClaimOutcome.APPROVED: "your claim was approved and paid",
+    ClaimOutcome.REJECTED: "your claim was rejected",
+    ClaimOutcome.TIMED_OUT: f"your claim was auto-rejected: no decision within {DECISION_WINDOW.days} days",
 }
 
 

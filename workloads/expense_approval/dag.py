@@ -13,18 +13,32 @@ skips what follows it. No answer: the sensor fails with AirflowSensorTimeout (ne
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Callable
 
 from engines.clock import EPOCH, day_of
-from engines.dag import DAG, AirflowFailException, AirflowSkipException, PythonOperator, PythonSensor, Scheduler, TriggerRule
-from engines.dag.states import TI
+from engines.dag import (
+    DAG,
+    AirflowFailException,
+    AirflowSkipException,
+    PythonOperator,
+    PythonSensor,
+    Scheduler,
+    SensorMode,
+    TaskInstanceState,
+    TriggerRule,
+)
 from engines.store import Store
 from engines.trace import OutcomeStatus
+from workloads.details import DagDetails
 from workloads.expense_approval import claim as c
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.expense_approval.claim import ClaimOutcome
+from workloads.expense_approval.observations import ExpenseObservations
+from workloads.options import Option, RunOptions
+from workloads.runs import Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import ServiceError, Services
+from workloads.workload import WorkloadVersion
 
 SCENARIOS = c.SCENARIOS
 DAG_ID = "expense_approval"
@@ -32,7 +46,7 @@ POKE_INTERVAL = timedelta(seconds=60)  # Airflow's default
 STEP_DURATION = timedelta(seconds=2)
 
 
-def _call(fn, *args) -> dict:
+def _call(fn: Callable[..., dict], *args: object) -> dict:
     """A non-retryable refusal (a declined payout) fails at once instead of burning retries."""
     try:
         return fn(*args)
@@ -42,29 +56,30 @@ def _call(fn, *args) -> dict:
         raise
 
 
-def build_dag(services: Services, store: Store, claim: dict | None = None, *, mode: str = "poke") -> DAG:
+def build_dag(services: Services, store: Store, claim: dict | None = None, *,
+              mode: SensorMode | str = SensorMode.POKE) -> DAG:
     """The DAG file for one claim (a DAG run per claim, triggered when it is filed)."""
     cl = dict(claim or c.CLAIM)
     cid = cl["claim_id"]
     inbox = c.Inbox(store)
 
-    def ask(now) -> dict:
+    def ask(now: datetime) -> dict:
         inbox.ask(cid, now)
         return _call(c.ask_manager, services, cl, f"expense-{cid}-ask-manager", now)
 
     def decided() -> bool:
         return inbox.decision(cid) is not None
 
-    def read_decision() -> str:
+    def read_decision() -> str | None:
         return inbox.decision(cid)
 
-    def pay(ti, now) -> dict:
+    def pay(ti, now: datetime) -> dict:
         if ti.xcom_pull(task_ids="read_decision") != "approve":
             raise AirflowSkipException("the manager did not approve: this branch is not taken")
         return _call(c.pay_expense, services, cl, f"expense-{cid}-pay", now)
 
-    def notify(outcome: str):
-        def fn(ti, now) -> dict:
+    def notify(outcome: str) -> Callable[..., dict]:
+        def fn(ti, now: datetime) -> dict:
             if outcome == "rejected" and ti.xcom_pull(task_ids="read_decision") != "reject":
                 raise AirflowSkipException("the manager did not reject: this branch is not taken")
             return _call(c.notify_employee, services, cl, outcome, f"expense-{cid}-notify", now)
@@ -88,8 +103,8 @@ def build_dag(services: Services, store: Store, claim: dict | None = None, *, mo
     return dag
 
 
-def run(scenario: str = "approve", *, day: float | None = None, mode: str = "poke", db: str | Path = ":memory:",
-        listener=None) -> WorkloadRun:
+def run(scenario: str = "approve", *, day: float | None = None, mode: SensorMode | str = SensorMode.POKE,
+        db: str | Path = ":memory:", listener: Listener | None = None) -> WorkloadRun:
     """One claim's DAG run on a fresh virtual clock; the scenario writes the manager's row on `day`."""
     w = c.World.open(scenario, "dag", db)
     clock, store, services, inbox = w.clock, w.store, w.services, w.inbox
@@ -99,7 +114,7 @@ def run(scenario: str = "approve", *, day: float | None = None, mode: str = "pok
     if answer is not None:
         at = c.answer_time(day)
 
-        def manager_answers(now) -> None:
+        def manager_answers(now: datetime) -> None:
             if inbox.row(c.CLAIM_ID) is None:
                 problems.append(f"the manager answered on day {day_of(now):g} before anyone asked")
                 return
@@ -112,13 +127,13 @@ def run(scenario: str = "approve", *, day: float | None = None, mode: str = "pok
 
 
 def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, inbox: c.Inbox, problems: list[str],
-            day: float | None, mode: str) -> WorkloadRun:
+            day: float | None, mode: SensorMode | str) -> WorkloadRun:
     run_ = sched.dag_run(run_id)
     tis = run_.tis
     slots = sched.slot_seconds(run_id)
     pokes = sched.pokes(run_id)
     wait = tis["wait_for_decision"]
-    timed_out = wait.state == TI.FAILED
+    timed_out = wait.state == TaskInstanceState.FAILED
     if slots.get("wait_for_decision", 0) > 0:
         problems.append(f"wait_for_decision held a worker slot for {slots['wait_for_decision'] / 3600:,.1f} hours "
                         f"doing nothing but {pokes.get('wait_for_decision', 0):,} pokes of the approvals table")
@@ -128,11 +143,11 @@ def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, in
                         "the claim; the DAG run ends failed")
         if c.ANSWERS[scenario] is not None:
             problems.append(c.late_answer_note(c.DEFAULT_DAY if day is None else day))
-    decision = "timed-out" if timed_out else {"approve": "approved", "reject": "rejected"}.get(
-        sched.xcom_pull(run_id, "read_decision") or "")
+    answered = {"approve": ClaimOutcome.APPROVED, "reject": ClaimOutcome.REJECTED}
+    decision = ClaimOutcome.TIMED_OUT if timed_out else answered.get(sched.xcom_pull(run_id, "read_decision") or "")
     if run_.state == "success":
         status = OutcomeStatus.COMPLETED
-    elif timed_out and tis["escalate"].state == TI.SUCCESS:
+    elif timed_out and tis["escalate"].state == TaskInstanceState.SUCCESS:
         status = OutcomeStatus.TIMED_OUT
     elif run_.finished:
         status = OutcomeStatus.FAILED
@@ -143,13 +158,16 @@ def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, in
     outcome = outcome_from_ledger("dag", status, ledger, c.CLAIM_ID, slot_seconds=sum(slots.values()),
                                   events=run_.transitions, problems=problems,
                                   result={"run_state": run_.state, "decision": decision, "paid_out_cents": paid})
-    extra: dict[str, Any] = {
-        "grid": sched.grid(run_id), "pokes": sum(pokes.values()), "pokes_by_task": pokes,
-        "slot_seconds_by_task": slots, "run_id": run_id, "run_state": run_.state, "mode": mode,
-        "sensor_timeout_seconds": c.DECISION_WINDOW.total_seconds(), "decision": decision,
-        "paid_out_cents": paid, "inbox": inbox.row(c.CLAIM_ID), "day": day,
-        "task_states": {t: ti.state for t, ti in tis.items()},
-    }
+    details = DagDetails.of(sched, run_id, mode=mode, sensor_timeout=c.DECISION_WINDOW)
+    observed = ExpenseObservations(decision=decision, paid_out_cents=paid, inbox=inbox.row(c.CLAIM_ID), day=day)
     trace = list(sched.trace.events)
     sched.close()
-    return WorkloadRun("dag", "expense-approval", scenario, trace, outcome, ledger, extra)
+    return WorkloadRun("dag", WorkloadName.EXPENSE_APPROVAL, scenario, trace, outcome, ledger, details, observed)
+
+
+def _run_with(scenario: str, options: RunOptions) -> WorkloadRun:
+    return run(scenario, day=options.day, mode=options.mode, db=options.db, listener=options.listener)
+
+
+WORKLOAD = WorkloadVersion(WorkloadName.EXPENSE_APPROVAL, "dag", SCENARIOS, frozenset({Option.DAY, Option.MODE}),
+                           _run_with)

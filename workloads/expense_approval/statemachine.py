@@ -9,15 +9,20 @@ auto-rejects. The execution holds no compute while it waits: it is a row and a t
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from engines.clock import day_of
-from engines.statemachine import Engine, Resources, TaskContext, TaskTokenError, state_list
+from engines.statemachine import Engine, Resources, TaskContext, TaskTokenError
 from engines.trace import OutcomeStatus, TraceRecorder
+from workloads.details import StatemachineDetails
 from workloads.expense_approval import claim as c
-from workloads.runs import STATEMACHINE_STATUS, WorkloadRun, outcome_from_ledger
+from workloads.expense_approval.claim import ClaimOutcome
+from workloads.expense_approval.observations import ExpenseObservations
+from workloads.options import Option, RunOptions
+from workloads.runs import STATEMACHINE_STATUS, Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import Services
+from workloads.workload import WorkloadVersion
 
 SCENARIOS = c.SCENARIOS
 DEFINITION_PATH = Path(__file__).with_name("statemachine.json")
@@ -25,6 +30,7 @@ STATE_MACHINE = "expense-approval"
 
 
 def definition() -> dict:
+    """The ASL in statemachine.json, read fresh (callers may change their copy)."""
     return json.loads(DEFINITION_PATH.read_text())
 
 
@@ -44,22 +50,30 @@ def resources(services: Services, inbox: c.Inbox) -> Resources:
     return r
 
 
-def manager_answers(engine: Engine, inbox: c.Inbox, decision: c.Decision, now) -> str | None:
+def manager_answers(engine: Engine, inbox: c.Inbox, decision: c.Decision, now: datetime) -> str | None:
     """The manager clicks approve/reject: record it, then SendTaskSuccess with the stored token.
     Returns a problem line when the token is no longer waiting (the answer came too late)."""
     row = inbox.answer(c.CLAIM_ID, decision, now)
+    token = row["task_token"]
+    if token is None:
+        raise c.ClaimError(f"claim {c.CLAIM_ID}: the approvals inbox holds no task token to answer with")
     try:
-        engine.send_task_success(row["task_token"], {"decision": decision})
+        engine.send_task_success(token, {"decision": decision})
     except TaskTokenError as exc:
         return c.late_answer_note(day_of(now)) + f" (SendTaskSuccess: {exc})"
     return None
 
 
-_OUTCOMES = {"Approved": ("approved", OutcomeStatus.COMPLETED), "Rejected": ("rejected", OutcomeStatus.COMPLETED),
-             "TimedOut": ("timed-out", OutcomeStatus.TIMED_OUT)}
+#: The Succeed state a claim ends in → its outcome.
+_OUTCOMES: dict[str, tuple[ClaimOutcome, OutcomeStatus]] = {
+    "Approved": (ClaimOutcome.APPROVED, OutcomeStatus.COMPLETED),
+    "Rejected": (ClaimOutcome.REJECTED, OutcomeStatus.COMPLETED),
+    "TimedOut": (ClaimOutcome.TIMED_OUT, OutcomeStatus.TIMED_OUT),
+}
 
 
-def run(scenario: str = "approve", *, day: float | None = None, db: str | Path = ":memory:", listener=None) -> WorkloadRun:
+def run(scenario: str = "approve", *, day: float | None = None, db: str | Path = ":memory:",
+        listener: Listener | None = None) -> WorkloadRun:
     """The claim on a fresh virtual clock; the manager answers on `day` (default 1) unless no-answer."""
     w = c.World.open(scenario, "statemachine", db)
     clock, store, services, inbox = w.clock, w.store, w.services, w.inbox
@@ -76,27 +90,36 @@ def run(scenario: str = "approve", *, day: float | None = None, db: str | Path =
     desc = engine.describe_execution(arn)
     history = engine.get_execution_history(arn)
     ends = [e.state for e in history if e.type == "SucceedStateEntered"]
-    decision, status = _OUTCOMES.get(ends[-1] if ends else "", (None, STATEMACHINE_STATUS.get(desc["status"], OutcomeStatus.FAILED)))
-    if decision == "timed-out":
+    end = _OUTCOMES.get(ends[-1] or "") if ends else None
+    decision: ClaimOutcome | None = None if end is None else end[0]
+    status = STATEMACHINE_STATUS.get(desc["status"], OutcomeStatus.FAILED) if end is None else end[1]
+    if decision is ClaimOutcome.TIMED_OUT:
         problems.append(f"no decision within {c.DECISION_WINDOW.days} days: AskManager's TimeoutSeconds raised "
                         "States.Timeout, the Catch auto-rejected the claim and nothing was paid")
     if desc["status"] == "FAILED":
         problems.append(f"the execution failed with {desc['error']}: {desc['cause']}")
     ledger = services.ledger(c.CLAIM_ID)
     paid = ledger.paid_out_cents(c.CLAIM_ID)
-    extra: dict[str, Any] = {"states": state_list(definition()), "state_machine": STATE_MACHINE, "execution_arn": arn,
-                             "execution_status": desc["status"], "history": [e.to_json() for e in history],
-                             "decision": decision, "paid_out_cents": paid, "inbox": inbox.row(c.CLAIM_ID)}
+    details = StatemachineDetails.of(engine, STATE_MACHINE, arn, definition())
+    observed = ExpenseObservations(decision=decision, paid_out_cents=paid, inbox=inbox.row(c.CLAIM_ID), day=day)
     outcome = outcome_from_ledger("statemachine", status, ledger, c.CLAIM_ID, slot_seconds=0.0, events=len(history),
                                   problems=problems, result={"output": desc["output"], "decision": decision,
                                                              "paid_out_cents": paid})
-    return WorkloadRun("statemachine", "expense-approval", scenario, list(recorder.events), outcome, ledger, extra)
+    return WorkloadRun("statemachine", WorkloadName.EXPENSE_APPROVAL, scenario, list(recorder.events), outcome, ledger,
+                       details, observed)
 
 
-def _answer(engine: Engine, inbox: c.Inbox, decision: c.Decision, now, problems: list[str]) -> None:
+def _answer(engine: Engine, inbox: c.Inbox, decision: c.Decision, now: datetime, problems: list[str]) -> None:
     if inbox.row(c.CLAIM_ID) is None:
         problems.append(f"the manager answered on day {day_of(now):g} before anyone asked")
         return
     note = manager_answers(engine, inbox, decision, now)
     if note:
         problems.append(note)
+
+
+def _run_with(scenario: str, options: RunOptions) -> WorkloadRun:
+    return run(scenario, day=options.day, db=options.db, listener=options.listener)
+
+
+WORKLOAD = WorkloadVersion(WorkloadName.EXPENSE_APPROVAL, "statemachine", SCENARIOS, frozenset({Option.DAY}), _run_with)

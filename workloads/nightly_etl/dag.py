@@ -14,9 +14,13 @@ from pathlib import Path
 from engines.clock import EPOCH
 from engines.dag import DAG, PythonOperator, Scheduler
 from engines.trace import OutcomeStatus
-from workloads.runs import WorkloadRun, outcome_from_ledger
-from workloads.nightly_etl.tables import SCENARIOS, EtlTables, prepare  # noqa: F401 - the runner reads SCENARIOS
+from workloads.details import DagDetails
+from workloads.nightly_etl.observations import EtlObservations
+from workloads.nightly_etl.tables import SCENARIOS, EtlTables, prepare
+from workloads.options import RunOptions
+from workloads.runs import Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import Ledger
+from workloads.workload import WorkloadVersion
 
 DAG_ID = "nightly_etl"
 DURATIONS = {"extract": timedelta(minutes=2), "transform": timedelta(minutes=5), "load": timedelta(minutes=3)}
@@ -44,7 +48,7 @@ def build_dag(tables: EtlTables) -> DAG:
     return dag
 
 
-def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) -> WorkloadRun:
+def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener: Listener | None = None) -> WorkloadRun:
     """One nightly run (the @daily run due at day 0) on a fresh virtual clock."""
     clock, tables, ds = prepare(scenario, "dag", db)
     store = tables.store
@@ -54,7 +58,7 @@ def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) 
     run_ = sched.dag_run()
     sched.run_until_done(run_.run_id)
     warehouse = tables.warehouse()
-    problems = []
+    problems: list[str] = []
     for task_id, ti in run_.tis.items():
         if ti.try_number > 1:
             problems.append(f"{task_id} needed {ti.try_number} tries (retries=3, retry_delay 5 min)")
@@ -66,8 +70,15 @@ def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) 
     status = OutcomeStatus.COMPLETED if run_.state == "success" else OutcomeStatus.FAILED
     outcome = outcome_from_ledger("dag", status, Ledger(), None, slot_seconds=sum(slots.values()),
                                   events=run_.transitions, problems=problems, result={"warehouse": warehouse})
-    extra = {"grid": sched.grid(run_.run_id), "pokes": 0, "slot_seconds_by_task": slots, "run_id": run_.run_id,
-             "run_state": run_.state, "warehouse": warehouse}
+    details = DagDetails.of(sched, run_.run_id)
     trace = list(sched.trace.events)
     sched.close()
-    return WorkloadRun("dag", "nightly-etl", scenario, trace, outcome, Ledger(), extra)
+    return WorkloadRun("dag", WorkloadName.NIGHTLY_ETL, scenario, trace, outcome, Ledger(), details,
+                       EtlObservations(warehouse))
+
+
+def _run_with(scenario: str, options: RunOptions) -> WorkloadRun:
+    return run(scenario, db=options.db, listener=options.listener)
+
+
+WORKLOAD = WorkloadVersion(WorkloadName.NIGHTLY_ETL, "dag", SCENARIOS, frozenset(), _run_with)

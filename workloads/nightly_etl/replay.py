@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Callable
 
-from engines.replay import ApplicationError, Client, RetryPolicy, Server, Worker, activity, workflow
+from engines.replay import ApplicationError, Client, RetryPolicy, Server, Worker, WorkflowContext, activity, workflow
 from engines.trace import OutcomeStatus, TraceRecorder
-from workloads.nightly_etl.tables import SCENARIOS, BadSourceRow, EtlTables, TransientWarehouseError, prepare  # noqa: F401
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.details import ReplayDetails
+from workloads.nightly_etl.observations import EtlObservations
+from workloads.nightly_etl.tables import SCENARIOS, BadSourceRow, EtlTables, prepare
+from workloads.options import RunOptions
+from workloads.runs import Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import Ledger
+from workloads.workload import WorkloadVersion
 
 WORKFLOW_ID = "nightly-etl-2026-01-01"
 #: retries=3 → four attempts in all, five minutes apart (the DAG's retry_delay); bad data is final.
@@ -48,7 +52,7 @@ class EtlActivities:
     def load(self, ds: str, summary: dict) -> dict:
         return self.tables.load(ds, summary)
 
-    def all(self) -> list:
+    def all(self) -> list[Callable]:
         return [self.extract, self.transform, self.load]
 
 
@@ -56,14 +60,14 @@ A = EtlActivities
 
 
 @workflow.defn(name="nightly-etl")
-async def etl_workflow(ctx, ds: str) -> dict:
+async def etl_workflow(ctx: WorkflowContext, ds: str) -> dict:
     """Extract → Transform → Load for day `ds`, each activity with the retry policy."""
     rows = await ctx.activity(A.extract, ds, activity_id="extract", retry=ETL_RETRY)
     summary = await ctx.activity(A.transform, rows, activity_id="transform", retry=ETL_RETRY)
     return await ctx.activity(A.load, ds, summary, activity_id="load", retry=ETL_RETRY)
 
 
-def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) -> WorkloadRun:
+def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener: Listener | None = None) -> WorkloadRun:
     """Last night's run (day 0) on a fresh virtual clock with an in-process skip-time worker."""
     clock, tables, ds = prepare(scenario, "replay", db)
     store = tables.store
@@ -75,11 +79,10 @@ def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) 
     worker.run()
     worker.stop()
     d = client.describe(WORKFLOW_ID)
-    history = client.history_rows(WORKFLOW_ID)
+    details = ReplayDetails.of(client, WORKFLOW_ID, [worker])
     warehouse = tables.warehouse()
     problems = list(worker.stats.problems)
-    attempts = _attempts(history)
-    for name, n in attempts.items():
+    for name, n in details.attempts.items():
         if n > 1:
             problems.append(f"{name} needed {n} attempts (RetryPolicy: 4 attempts, 5 min apart)")
     if d.status == "Completed":
@@ -92,13 +95,12 @@ def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) 
                             "and the warehouse was not written")
     outcome = outcome_from_ledger("replay", status, Ledger(), None, slot_seconds=0.0, events=d.history_length,
                                   problems=problems, result={"warehouse": warehouse})
-    extra: dict[str, Any] = {"history": history, "history_length": d.history_length, "workflow_status": d.status,
-                             "attempts": attempts, "warehouse": warehouse}
-    return WorkloadRun("replay", "nightly-etl", scenario, list(trace.events), outcome, Ledger(), extra)
+    return WorkloadRun("replay", WorkloadName.NIGHTLY_ETL, scenario, list(trace.events), outcome, Ledger(), details,
+                       EtlObservations(warehouse))
 
 
-def _attempts(history: list[dict]) -> dict[str, int]:
-    """The attempt each activity finished on, read from the history (only the last try is recorded)."""
-    types = {row["id"]: row["attributes"]["activity_type"] for row in history if row["type"] == "ActivityTaskScheduled"}
-    return {types[row["attributes"]["scheduled_event_id"]]: int(row["attributes"]["attempt"])
-            for row in history if row["type"] == "ActivityTaskStarted"}
+def _run_with(scenario: str, options: RunOptions) -> WorkloadRun:
+    return run(scenario, db=options.db, listener=options.listener)
+
+
+WORKLOAD = WorkloadVersion(WorkloadName.NIGHTLY_ETL, "replay", SCENARIOS, frozenset(), _run_with)

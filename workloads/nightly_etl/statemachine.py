@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from engines.statemachine import Engine, Resources, state_list
+from engines.statemachine import Engine, Resources
 from engines.trace import TraceRecorder
-from workloads.nightly_etl.tables import SCENARIOS, EtlTables, prepare  # noqa: F401 - the runner reads SCENARIOS
-from workloads.runs import STATEMACHINE_STATUS, WorkloadRun, outcome_from_ledger
+from workloads.details import StatemachineDetails
+from workloads.nightly_etl.observations import EtlObservations
+from workloads.nightly_etl.tables import SCENARIOS, EtlTables, prepare
+from workloads.options import RunOptions
+from workloads.runs import STATEMACHINE_STATUS, Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import Ledger
+from workloads.workload import WorkloadVersion
 
 DEFINITION_PATH = Path(__file__).with_name("statemachine.json")
 STATE_MACHINE = "nightly-etl"
 
 
 def definition() -> dict:
+    """The ASL in statemachine.json, read fresh (callers may change their copy)."""
     return json.loads(DEFINITION_PATH.read_text())
 
 
@@ -34,9 +38,7 @@ def resources(tables: EtlTables) -> Resources:
     return r
 
 
-
-
-def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) -> WorkloadRun:
+def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener: Listener | None = None) -> WorkloadRun:
     """Last night's execution (day 0) on a fresh virtual clock."""
     clock, tables, ds = prepare(scenario, "statemachine", db)
     recorder = TraceRecorder("statemachine", listener)
@@ -55,9 +57,15 @@ def run(scenario: str = "happy", *, db: str | Path = ":memory:", listener=None) 
     if desc["status"] == "FAILED":
         problems.append(f"the execution failed with {desc['error']}: {desc['cause']}")
         problems.append("the Catch sent it to RefreshFailed before Load: the warehouse was not written")
-    extra: dict[str, Any] = {"states": state_list(definition()), "state_machine": STATE_MACHINE, "execution_arn": arn,
-                             "execution_status": desc["status"], "history": [e.to_json() for e in history],
-                             "warehouse": warehouse}
+    details = StatemachineDetails.of(engine, STATE_MACHINE, arn, definition())
     outcome = outcome_from_ledger("statemachine", STATEMACHINE_STATUS[desc["status"]], Ledger(), None, slot_seconds=0.0,
                                   events=len(history), problems=problems, result={"warehouse": warehouse})
-    return WorkloadRun("statemachine", "nightly-etl", scenario, list(recorder.events), outcome, Ledger(), extra)
+    return WorkloadRun("statemachine", WorkloadName.NIGHTLY_ETL, scenario, list(recorder.events), outcome, Ledger(),
+                       details, EtlObservations(warehouse))
+
+
+def _run_with(scenario: str, options: RunOptions) -> WorkloadRun:
+    return run(scenario, db=options.db, listener=options.listener)
+
+
+WORKLOAD = WorkloadVersion(WorkloadName.NIGHTLY_ETL, "statemachine", SCENARIOS, frozenset(), _run_with)

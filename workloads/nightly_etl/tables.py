@@ -8,6 +8,7 @@ mean the same thing on every engine and the warehouse table is the evidence.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict, cast
 
 from engines.clock import EPOCH, VirtualClock
 from engines.errors import WorkflowCanvasError
@@ -21,6 +22,14 @@ DDL = """
 CREATE TABLE etl_source_orders (id INTEGER PRIMARY KEY, day TEXT NOT NULL, amount_cents TEXT NOT NULL);
 CREATE TABLE etl_warehouse_daily (day TEXT PRIMARY KEY, orders INTEGER NOT NULL, revenue_cents INTEGER NOT NULL);
 """
+
+
+class WarehouseRow(TypedDict):
+    """One day of the warehouse table (etl_warehouse_daily)."""
+
+    day: str
+    orders: int
+    revenue_cents: int
 
 
 class TransientWarehouseError(Exception):
@@ -65,8 +74,8 @@ class EtlTables:
                       (ds, summary["orders"], summary["revenue_cents"]))
         return {"day": ds, **summary}
 
-    def warehouse(self) -> list[dict]:
-        return [dict(r) for r in self.store.query("SELECT * FROM etl_warehouse_daily ORDER BY day")]
+    def warehouse(self) -> list[WarehouseRow]:
+        return [cast(WarehouseRow, dict(r)) for r in self.store.query("SELECT * FROM etl_warehouse_daily ORDER BY day")]
 
 
 class BadSourceRow(ValueError):
@@ -74,7 +83,7 @@ class BadSourceRow(ValueError):
 
 
 class UnknownScenario(WorkflowCanvasError):
-    pass
+    """A scenario name the nightly ETL does not have (the message lists the ones it has)."""
 
 
 def prepare(scenario: str, engine: str, db: str | Path = ":memory:") -> tuple[VirtualClock, EtlTables, str]:

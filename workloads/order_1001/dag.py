@@ -11,24 +11,30 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from engines.clock import EPOCH, VirtualClock, day_of
 from engines.dag import (
     DAG,
     NO_ACTOR,
     AirflowFailException,
+    DagError,
     PythonOperator,
     Scheduler,
+    SensorMode,
+    TaskInstanceState,
     TimeDeltaSensor,
 )
 from engines.dag.sensors import DEFAULT_SENSOR_TIMEOUT
-from engines.dag.states import TI
 from engines.store import open_store
 from engines.trace import OutcomeStatus
+from workloads.details import DagDetails
+from workloads.options import Option, RunOptions
+from workloads.order_1001.observations import OrderObservations
 from workloads.order_1001.order import CANCEL_WINDOW, ORDER, ORDER_ID
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.runs import Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import ServiceError, Services
+from workloads.workload import WorkloadVersion
 
 SCENARIOS = ("happy", "cancel", "crash", "sick-payment", "declined", "deploy-v2")
 DAG_ID = "order_1001"
@@ -48,7 +54,7 @@ def _service_call(fn: Callable[[], dict]) -> dict:
         raise
 
 
-def build_dag(services: Services, *, sensor_timeout: timedelta | None = None, mode: str = "poke",
+def build_dag(services: Services, *, sensor_timeout: timedelta | None = None, mode: SensorMode | str = SensorMode.POKE,
               fraud_check: bool = False, order: dict | None = None) -> DAG:
     """The DAG file. `fraud_check=True` is v2, which adds FraudCheck between charge and reserve."""
     o = dict(order or ORDER)
@@ -75,11 +81,10 @@ def build_dag(services: Services, *, sensor_timeout: timedelta | None = None, mo
 
 
 def run(scenario: str = "happy", *, day: float | None = None, sensor_timeout: timedelta | None = None,
-        mode: str = "poke", db: str | Path = ":memory:", listener=None) -> WorkloadRun:
+        mode: SensorMode | str = SensorMode.POKE, db: str | Path = ":memory:",
+        listener: Listener | None = None) -> WorkloadRun:
     """Run ORDER #1001 on the DAG engine under one scenario, on a fresh virtual clock."""
     if scenario not in SCENARIOS:
-        from engines.dag import DagError
-
         raise DagError(f"unknown scenario {scenario!r} for order-1001 on dag; choose one of {', '.join(SCENARIOS)}")
     day = DEFAULT_DAY.get(scenario) if day is None else day
     clock = VirtualClock(EPOCH)
@@ -93,7 +98,7 @@ def run(scenario: str = "happy", *, day: float | None = None, sensor_timeout: ti
     sched = Scheduler([dag], clock=clock, db=store, listener=listener)
     run_ = sched.trigger_dag(DAG_ID, conf={"order_id": ORDER_ID})
     notes: list[str] = []
-    if scenario in ("cancel", "crash", "deploy-v2"):
+    if day is not None and scenario in ("cancel", "crash", "deploy-v2"):
         sched.run_until_done(run_.run_id, until=EPOCH + timedelta(days=day))
         sched.advance_to(max(sched.now(), EPOCH + timedelta(days=day)))
         notes += _act(sched, scenario, day, run_.run_id, services, sensor_timeout, mode)
@@ -102,12 +107,12 @@ def run(scenario: str = "happy", *, day: float | None = None, sensor_timeout: ti
 
 
 def _act(sched: Scheduler, scenario: str, day: float, run_id: str, services: Services,
-         sensor_timeout: timedelta | None, mode: str) -> list[str]:
+         sensor_timeout: timedelta | None, mode: SensorMode | str) -> list[str]:
     run_ = sched.dag_run(run_id)
     if scenario == "cancel":
         if run_.finished:
             return [f"cancelOrder on day {day:g}: the DAG run had already {run_.state} on day "
-                    f"{day_of(run_.end_date):.1f}; there was nothing left to cancel and {NO_ACTOR}"]
+                    f"{day_of(run_.end_date or sched.now()):.1f}; there was nothing left to cancel and {NO_ACTOR}"]
         killed = sched.mark_dag_run_failed(run_id)
         return [f"cancelOrder on day {day:g}: Airflow has no signal, so the only cancel is marking the DAG run failed; "
                 f"{NO_ACTOR}. It killed {', '.join(killed) or 'nothing'} and skipped everything after; no task code "
@@ -128,7 +133,7 @@ def _act(sched: Scheduler, scenario: str, day: float, run_id: str, services: Ser
 
 
 def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, notes: list[str],
-            sensor_timeout: timedelta | None, mode: str, day: float | None) -> WorkloadRun:
+            sensor_timeout: timedelta | None, mode: SensorMode | str, day: float | None) -> WorkloadRun:
     run_ = sched.dag_run(run_id)
     tis = run_.tis
     ledger = services.ledger(ORDER_ID)
@@ -141,7 +146,7 @@ def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, no
     sensor_timed_out = any(e.kind == "TaskInstance failed" and e.subject == "wait_30_days"
                            and e.data.get("error") == "AirflowSensorTimeout" for e in sched.trace)
     if sensor_timed_out:
-        problems.append(f"wait_30_days timed out on day {day_of(wait.end_date):.1f}: a sensor's timeout "
+        problems.append(f"wait_30_days timed out on day {day_of(wait.end_date or sched.now()):.1f}: a sensor's timeout "
                         f"({timeout.total_seconds():,.0f} s = {timeout / timedelta(days=1):g} days) is shorter than the "
                         "30-day wait, and AirflowSensorTimeout is never retried; ship and email became upstream_failed")
     if slots.get("wait_30_days", 0) > 0:
@@ -153,7 +158,7 @@ def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, no
     tries = tis["charge"].try_number
     if tries > 1:
         problems.append(f"charge took {tries} tries (retries=3, retry_delay 300 s) against a sick payment API")
-    if tis["charge"].state == TI.FAILED:
+    if tis["charge"].state == TaskInstanceState.FAILED:
         problems.append("charge failed with AirflowFailException (the card was declined): not retried, "
                         "everything downstream upstream_failed")
     if run_.state == "success":
@@ -164,20 +169,16 @@ def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, no
         status = OutcomeStatus.WAITING
     outcome = outcome_from_ledger("dag", status, ledger, ORDER_ID, slot_seconds=sum(slots.values()),
                                   events=run_.transitions, problems=problems, result=run_.state)
-    grid = sched.grid(run_id)
-    extra: dict[str, Any] = {
-        "grid": grid,
-        "pokes": sum(pokes.values()),
-        "pokes_by_task": pokes,
-        "slot_seconds_by_task": slots,
-        "run_id": run_id,
-        "run_state": run_.state,
-        "dag_version": run_.dag_version,
-        "sensor_timeout_seconds": timeout.total_seconds(),
-        "mode": mode,
-        "day": day,
-        "reschedules": sched.meta.reschedule_count(run_id),
-    }
+    details = DagDetails.of(sched, run_id, mode=mode, sensor_timeout=timeout)
     trace = list(sched.trace.events)
     sched.close()
-    return WorkloadRun("dag", "order-1001", scenario, trace, outcome, ledger, extra)
+    return WorkloadRun("dag", WorkloadName.ORDER_1001, scenario, trace, outcome, ledger, details, OrderObservations(day=day))
+
+
+def _run_with(scenario: str, options: RunOptions) -> WorkloadRun:
+    return run(scenario, day=options.day, sensor_timeout=options.sensor_timeout, mode=options.mode, db=options.db,
+               listener=options.listener)
+
+
+WORKLOAD = WorkloadVersion(WorkloadName.ORDER_1001, "dag", SCENARIOS,
+                           frozenset({Option.DAY, Option.SENSOR_TIMEOUT, Option.MODE}), _run_with)

@@ -19,11 +19,10 @@ ORDER: dict = {
 CANCEL_WINDOW = timedelta(days=30)
 #: The step names used everywhere: lessons, traces, the three engines.
 STEPS = ("ChargeCard", "ReserveInventory", "ShipPackage", "SendConfirmationEmail")
-COMPENSATIONS = {"ChargeCard": "RefundCard", "ReserveInventory": "ReleaseInventory"}
 CANCEL_SIGNAL = "cancelOrder"
 STATUS_QUERY = "getOrderStatus"
 
 
-def order(order_id: str = ORDER_ID, **changes) -> dict:
+def order(order_id: str = ORDER_ID, **changes: object) -> dict:
     """A copy of ORDER #1001 (or #1002…) with changes."""
     return {**ORDER, "order_id": order_id, **changes}

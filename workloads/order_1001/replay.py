@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from asyncio import CancelledError
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -24,14 +25,19 @@ from engines.replay import (
     Server,
     Worker,
     WorkerCrashed,
+    WorkflowContext,
     activity,
     workflow,
 )
 from engines.store import open_store
 from engines.trace import OutcomeStatus, TraceRecorder
+from workloads.details import ReplayDetails
+from workloads.options import Option, RunOptions
+from workloads.order_1001.observations import Order1002, OrderObservations
 from workloads.order_1001.order import CANCEL_SIGNAL, CANCEL_WINDOW, ORDER, ORDER_ID, STATUS_QUERY, WORKFLOW_ID, order
-from workloads.runs import WorkloadRun, outcome_from_ledger
+from workloads.runs import Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import Services
+from workloads.workload import WorkloadVersion
 
 SCENARIOS = ("happy", "cancel", "crash", "sick-payment", "declined", "deploy-v2")
 #: extra scenarios the lessons use (not part of the side-by-side set)
@@ -97,7 +103,7 @@ A = OrderActivities  # workflow code names activities by their unbound methods, 
 
 # --- the workflow (BLUE: replayed, deterministic) ---------------------------------------------
 @workflow.defn(name="order")
-async def order_workflow(ctx, order: dict) -> dict:
+async def order_workflow(ctx: WorkflowContext, order: dict) -> dict:
     """v1: ChargeCard → ReserveInventory → wait up to 30 days for cancelOrder → ShipPackage → email."""
     state = {"step": "ChargeCard", "order_id": order["order_id"]}
     ctx.set_query_handler(STATUS_QUERY, lambda: dict(state))
@@ -113,7 +119,7 @@ async def order_workflow(ctx, order: dict) -> dict:
 
 
 @workflow.defn(name="order")
-async def order_workflow_v2(ctx, order: dict) -> dict:
+async def order_workflow_v2(ctx: WorkflowContext, order: dict) -> dict:
     """v2, gated: FraudCheck after ChargeCard for new runs; runs started under v1 keep the v1 path."""
     state = {"step": "ChargeCard", "order_id": order["order_id"]}
     ctx.set_query_handler(STATUS_QUERY, lambda: dict(state))
@@ -132,7 +138,7 @@ async def order_workflow_v2(ctx, order: dict) -> dict:
 
 
 @workflow.defn(name="order")
-async def order_workflow_v2_ungated(ctx, order: dict) -> dict:
+async def order_workflow_v2_ungated(ctx: WorkflowContext, order: dict) -> dict:
     """v2 without a version gate: replaying a v1 history diverges at the step after ChargeCard."""
     state = {"step": "ChargeCard", "order_id": order["order_id"]}
     ctx.set_query_handler(STATUS_QUERY, lambda: dict(state))
@@ -143,7 +149,7 @@ async def order_workflow_v2_ungated(ctx, order: dict) -> dict:
     return await _reserve_wait_ship(ctx, order, saga, state)
 
 
-async def _reserve_wait_ship(ctx, order: dict, saga: Saga, state: dict) -> dict:
+async def _reserve_wait_ship(ctx: WorkflowContext, order: dict, saga: Saga, state: dict) -> dict:
     state["step"] = "ReserveInventory"
     await ctx.activity(A.reserve_inventory, order, activity_id="reserve")
     saga.add(A.release_inventory, order, activity_id="release")
@@ -163,7 +169,7 @@ async def _reserve_wait_ship(ctx, order: dict, saga: Saga, state: dict) -> dict:
 
 
 @workflow.defn(name="order-coinflip")
-async def order_coinflip(ctx, order: dict, inject_random: bool = True) -> dict:
+async def order_coinflip(ctx: WorkflowContext, order: dict, inject_random: bool = True) -> dict:
     """Scene 03's broken variant: the branch after ChargeCard reads `random.random()` outside ctx,
     so a replay may take the other branch. With `inject_random=False` it uses `ctx.random()`."""
     await ctx.activity(A.charge_card, order, activity_id="charge")
@@ -178,14 +184,14 @@ async def order_coinflip(ctx, order: dict, inject_random: bool = True) -> dict:
 
 # --- child workflows (scene 10) ----------------------------------------------------------------
 @workflow.defn(name="ShipmentWorkflow")
-async def shipment_workflow(ctx, order: dict, warehouse: str) -> dict:
+async def shipment_workflow(ctx: WorkflowContext, order: dict, warehouse: str) -> dict:
     """One warehouse's shipment, with its own small history."""
     await ctx.activity(A.ship_package, order, warehouse, activity_id="ship")
     return {"warehouse": warehouse, "status": "shipped"}
 
 
 @workflow.defn(name="order-split")
-async def order_split_workflow(ctx, order: dict, warehouses: list[str]) -> dict:
+async def order_split_workflow(ctx: WorkflowContext, order: dict, warehouses: list[str]) -> dict:
     """The order shipped from several warehouses as child ShipmentWorkflows; one failing child
     does not touch its siblings, and the parent decides what to do about it."""
     await ctx.activity(A.charge_card, order, activity_id="charge", retry=PAYMENT_RETRY)
@@ -198,7 +204,8 @@ async def order_split_workflow(ctx, order: dict, warehouses: list[str]) -> dict:
 
 # --- an endless loop and continue-as-new (scene 10) ---------------------------------------------
 @workflow.defn(name="ticker")
-async def ticker_workflow(ctx, ticks: int, done: int = 0, continue_as_new: bool = True, every_seconds: float = 3600) -> dict:
+async def ticker_workflow(ctx: WorkflowContext, ticks: int, done: int = 0, continue_as_new: bool = True,
+                          every_seconds: float = 3600) -> dict:
     """Tick `ticks` times (a durable timer each). Each tick adds 5 events; with continue_as_new the
     run restarts itself with a fresh history whenever the engine suggests it, carrying `done`."""
     while done < ticks:
@@ -216,7 +223,7 @@ WORKFLOWS = [order_workflow, order_coinflip, shipment_workflow, order_split_work
 class _Setup:
     """One engine instance on a fresh virtual clock: server, client, services, trace."""
 
-    def __init__(self, db: str | Path, listener, idempotency: bool, limits: HistoryLimits | None = None,
+    def __init__(self, db: str | Path, listener: Listener | None, idempotency: bool, limits: HistoryLimits | None = None,
                  workflows: list | None = None) -> None:
         self.clock = VirtualClock(EPOCH)
         self.store = open_store(db)
@@ -239,14 +246,14 @@ class _Setup:
 
 
 def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True, db: str | Path = ":memory:",
-        listener=None, idempotency: bool = True) -> WorkloadRun:
+        listener: Listener | None = None, idempotency: bool = True) -> WorkloadRun:
     """Run ORDER #1001 under one scenario on a fresh virtual clock with an in-process worker in
     skip-time mode. Outcome figures come from the services' ledger."""
     if scenario not in SCENARIOS + LESSON_SCENARIOS:
         raise ApplicationError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS + LESSON_SCENARIOS)}",
                                type="UnknownScenario")
     s = _Setup(db, listener, idempotency)
-    extra: dict[str, Any] = {"scenario": scenario, "idempotency_keys": idempotency}
+    seen = OrderObservations(day=day, idempotency_keys=idempotency)
     workflow_fn: Callable = order_coinflip if scenario == "nondeterministic" else order_workflow
     args: list = [ORDER] + ([True] if scenario == "nondeterministic" else [])
     s.client.start(workflow_fn, *args, id=WORKFLOW_ID)
@@ -260,11 +267,13 @@ def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True,
         s.services.inject("inventory", "reject")
 
     if scenario == "cancel":
+        cancel_day = 3 if day is None else day
         w = s.worker()
-        w.run(until=s.day(3 if day is None else day))
-        extra["status_before_signal"] = s.client.query(WORKFLOW_ID, STATUS_QUERY)
+        w.run(until=s.day(cancel_day))
+        before = s.client.query(WORKFLOW_ID, STATUS_QUERY)
         s.client.signal(WORKFLOW_ID, CANCEL_SIGNAL)
-        extra["status_after_signal"] = s.client.query(WORKFLOW_ID, STATUS_QUERY)
+        seen = replace(seen, day=cancel_day, status_before_signal=before,
+                       status_after_signal=s.client.query(WORKFLOW_ID, STATUS_QUERY))
         w.run()
     elif scenario in ("crash", "no-worker"):
         crash_day = 10 if day is None else day
@@ -274,15 +283,16 @@ def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True,
             w.crash(f"the worker process died on day {crash_day:g}")
         else:
             w.stop()
-        extra["live_workers_while_down"] = s.client.live_workers()
-        extra["history_when_down"] = s.client.describe(WORKFLOW_ID).history_length
+        seen = replace(seen, day=crash_day, live_workers_while_down=s.client.live_workers(),
+                       history_when_down=s.client.describe(WORKFLOW_ID).history_length)
         s.worker().run()
     elif scenario == "crash-window":
+        crashed = False
         try:
             s.worker(crash_after_effect="ChargeCard").run()
         except WorkerCrashed:
-            extra["crashed"] = True
-        extra["live_workers_while_down"] = s.client.live_workers()
+            crashed = True
+        seen = replace(seen, crashed=crashed, live_workers_while_down=s.client.live_workers())
         s.worker().run()
     elif scenario == "deploy-v2":
         deploy_day = 10 if day is None else day
@@ -292,20 +302,19 @@ def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True,
         v2 = order_workflow_v2 if gate else order_workflow_v2_ungated
         s.client.start(v2, order("1002"), id="order-1002")
         s.worker(workflows=[v2]).run()
-        d2 = s.client.describe("order-1002")
-        extra["order_1002"] = {"status": d2.status, "fraud_check": any(
-            e.event_type == "ActivityTaskScheduled" and e.attributes["activity_type"] == "FraudCheck"
-            for e in s.client.history("order-1002"))}
-        extra["gate"] = gate
+        fraud_check = any(e.event_type == "ActivityTaskScheduled" and e.attributes["activity_type"] == "FraudCheck"
+                          for e in s.client.history("order-1002"))
+        seen = replace(seen, day=deploy_day, gate=gate,
+                       order_1002=Order1002(status=s.client.describe("order-1002").status, fraud_check=fraud_check))
     elif scenario == "nondeterministic":
         seeds = iter([1, 1, 0, 0, 0, 0])  # the second replay of the branch flips the coin the other way
         s.worker(on_point=lambda p: p.startswith("workflow-task-started") and random.seed(next(seeds, 0))).run()
     else:
         s.worker().run()
-    return _collect(s, scenario, extra)
+    return _collect(s, scenario, seen)
 
 
-def _collect(s: _Setup, scenario: str, extra: dict[str, Any]) -> WorkloadRun:
+def _collect(s: _Setup, scenario: str, seen: OrderObservations) -> WorkloadRun:
     d = s.client.describe(WORKFLOW_ID)
     problems = [w for worker in s.workers for w in worker.stats.problems]
     if d.status == "Completed":
@@ -319,30 +328,32 @@ def _collect(s: _Setup, scenario: str, extra: dict[str, Any]) -> WorkloadRun:
         status = OutcomeStatus.RUNNING if d.stuck else OutcomeStatus.WAITING
         if d.stuck:
             problems.append(f"the run is stuck and stays open until the code is fixed: {d.stuck}")
-    history = s.client.history_rows(WORKFLOW_ID)
-    extra.update({
-        "run_id": d.run_id, "workflow_status": d.status, "history_length": d.history_length, "history": history,
-        "replayed_events": sum(w.stats.replayed_events for w in s.workers),
-        "live_commands": sum(w.stats.new_commands for w in s.workers),
-        "workflow_tasks": sum(w.stats.workflow_tasks for w in s.workers),
-        "activity_tasks": sum(w.stats.activity_tasks for w in s.workers),
-        "time_skips": sum(w.stats.time_skips for w in s.workers),
-        "workers": len(s.workers), "statement_cents": s.services.ledger(ORDER_ID).statement_cents(ORDER_ID),
-        "payment_calls": [c["answer"] for c in s.services.calls("payment")],
-    })
+    details = ReplayDetails.of(s.client, WORKFLOW_ID, s.workers)
+    seen = replace(seen, statement_cents=s.services.ledger(ORDER_ID).statement_cents(ORDER_ID),
+                   payment_calls=[c["answer"] for c in s.services.calls("payment")])
     for w in s.workers:
         if not w.dead:
             w.stop()
     ledger = s.services.ledger(ORDER_ID)
     outcome = outcome_from_ledger("replay", status, ledger, ORDER_ID, slot_seconds=0.0, events=d.history_length,
                                   problems=problems, result=d.result)
-    return WorkloadRun(engine="replay", workload="order-1001", scenario=scenario, trace=list(s.trace.events),
-                       outcome=outcome, ledger=ledger, extra=extra)
+    return WorkloadRun(engine="replay", workload=WorkloadName.ORDER_1001, scenario=scenario, trace=list(s.trace.events),
+                       outcome=outcome, ledger=ledger, details=details, observed=seen)
+
+
+def _run_with(scenario: str, options: RunOptions) -> WorkloadRun:
+    return run(scenario, day=options.day, gate=options.gate, db=options.db, listener=options.listener,
+               idempotency=options.idempotency)
+
+
+#: The side-by-side set; LESSON_SCENARIOS are run by the lessons through `run` itself.
+WORKLOAD = WorkloadVersion(WorkloadName.ORDER_1001, "replay", SCENARIOS,
+                           frozenset({Option.DAY, Option.GATE, Option.IDEMPOTENCY}), _run_with)
 
 
 # --- lesson helpers ------------------------------------------------------------------------------
 def run_split(warehouses: tuple[str, ...] = ("WH-East", "WH-West"), failing: str | None = "WH-West",
-              db: str | Path = ":memory:", listener=None) -> dict[str, Any]:
+              db: str | Path = ":memory:", listener: Listener | None = None) -> dict[str, Any]:
     """Scene 10: two child ShipmentWorkflows; `failing`'s shipment is refused (AddressRejected)
     and fails alone. Returns the parent's result and each workflow's status and history length."""
     s = _Setup(db, listener, True)
@@ -363,7 +374,7 @@ def run_split(warehouses: tuple[str, ...] = ("WH-East", "WH-West"), failing: str
 
 
 def run_ticker(ticks: int = 60, *, continue_as_new: bool = True, limits: HistoryLimits = HistoryLimits(warn=100, terminate=200),
-               db: str | Path = ":memory:", listener=None) -> dict[str, Any]:
+               db: str | Path = ":memory:", listener: Listener | None = None) -> dict[str, Any]:
     """Scene 10: an endless loop against a history limit, with or without continue-as-new."""
     s = _Setup(db, listener, True, limits=limits)
     s.client.start(ticker_workflow, ticks, 0, continue_as_new, id="ticker")

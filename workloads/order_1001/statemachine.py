@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from engines.clock import EPOCH, VirtualClock
 from engines.statemachine import Engine, Resources, TaskContext, state_list
 from engines.store import open_store
 from engines.trace import OutcomeStatus, Severity, TraceRecorder
+from workloads.details import StatemachineDetails
+from workloads.options import Option, RunOptions
+from workloads.order_1001.observations import Order1002, OrderObservations
 from workloads.order_1001.order import CANCEL_SIGNAL, ORDER_ID, WORKFLOW_ID, order
-from workloads.runs import STATEMACHINE_STATUS, WorkloadRun, outcome_from_ledger
+from workloads.runs import STATEMACHINE_STATUS, Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import Services
+from workloads.workload import WorkloadVersion
 
 DEFINITION_PATH = Path(__file__).with_name("statemachine.json")
 STATE_MACHINE = "order-fulfillment"
@@ -47,7 +51,7 @@ def definition_v2() -> dict:
 
 def resources(services: Services) -> Resources:
     """Bind each function name in the ARNs to a service call (with the idempotency key it is given)."""
-    def at(ctx: TaskContext):
+    def at(ctx: TaskContext) -> datetime:
         return ctx.now
 
     r = Resources()
@@ -75,10 +79,8 @@ def cancel_order(engine: Engine, execution_arn: str) -> bool:
     return bool(tokens)
 
 
-
-
 def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool = False,
-        db: str | Path = ":memory:", listener=None) -> WorkloadRun:
+        db: str | Path = ":memory:", listener: Listener | None = None) -> WorkloadRun:
     """Play ORDER #1001 under one scenario on a fresh virtual clock starting at EPOCH (day 0)."""
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
@@ -89,7 +91,7 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
     engine = Engine(store, clock, resources(services), recorder=recorder)
     engine.create_state_machine(STATE_MACHINE, definition())
     problems: list[str] = []
-    extra: dict[str, Any] = {"states": state_list(definition()), "state_machine": STATE_MACHINE}
+    seen = OrderObservations(day=day)
 
     if scenario == "sick-payment":
         services.inject("payment", "unavailable", times=3)
@@ -99,15 +101,21 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
 
     if scenario == "cancel":
         n = 3.0 if day is None else day
+        seen = replace(seen, day=n)
         when = EPOCH + timedelta(days=n)
+
+        def deliver_cancel(now: datetime) -> None:
+            if not cancel_order(engine, arn):
+                problems.append(f"cancelOrder on day {n:g} found no waiting task token: the order was past its wait")
+
         if plain_stop:
             clock.call_at(when, lambda now: engine.stop_execution(arn, "cancelOrder", "stopped by an operator"), "stop")
         else:
-            clock.call_at(when, lambda now: cancel_order(engine, arn) or problems.append(
-                f"cancelOrder on day {n:g} found no waiting task token: the order was past its wait"), CANCEL_SIGNAL)
+            clock.call_at(when, deliver_cancel, CANCEL_SIGNAL)
         engine.run_until_idle()
     elif scenario == "crash":
         n = 10.0 if day is None else day
+        seen = replace(seen, day=n)
         engine.run_until_idle(until=EPOCH + timedelta(days=n))
         recorder.emit(clock.now(), "InterpreterLost", WORKFLOW_ID,
                       f"day {n:g}: the interpreter process is lost; only the SQLite checkpoint remains", Severity.WARNING)
@@ -122,9 +130,10 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
         engine.run_until_idle()
     elif scenario == "deploy-v2":
         n = 1.0 if day is None else day
+        seen = replace(seen, day=n, states_v2=state_list(definition_v2()))
         second: dict[str, str] = {}
 
-        def deploy(now) -> None:
+        def deploy(now: datetime) -> None:
             v = engine.publish_version(STATE_MACHINE, definition_v2())
             recorder.emit(now, "StateMachineVersionPublished", STATE_MACHINE,
                           f"version {v} (with FraudCheck) published; #1001 keeps the version it started with")
@@ -132,13 +141,12 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
 
         clock.call_at(EPOCH + timedelta(days=n), deploy, "deploy-v2")
         engine.run_until_idle()
-        extra["states_v2"] = state_list(definition_v2())
         if second:
             d2 = engine.describe_execution(second["arn"])
-            h2 = [e.type for e in engine.get_execution_history(second["arn"])]
-            extra["order_1002"] = {"status": d2["status"], "version": d2["version"],
-                                   "states": [e.state for e in engine.get_execution_history(second["arn"])
-                                              if e.type.endswith("StateEntered")], "events": h2}
+            h2 = engine.get_execution_history(second["arn"])
+            seen = replace(seen, order_1002=Order1002(
+                status=d2["status"], version=d2["version"], events=[e.type for e in h2],
+                states=[e.state for e in h2 if e.type.endswith("StateEntered") and e.state is not None]))
     else:
         engine.run_until_idle()
 
@@ -155,8 +163,16 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
                         f"{mine['reserved'] - mine['released']} reservation(s) stay held")
     if desc["status"] == "FAILED":
         problems.append(f"the execution failed with {desc['error']}: {desc['cause']}")
-    extra.update(execution_arn=arn, definition_version=desc["version"], history=[e.to_json() for e in history],
-                 execution_status=desc["status"])
+    details = StatemachineDetails.of(engine, STATE_MACHINE, arn, definition())
     outcome = outcome_from_ledger("statemachine", status, ledger, ORDER_ID, slot_seconds=0.0, events=len(history),
                                   problems=problems, result=desc["output"])
-    return WorkloadRun("statemachine", "order-1001", scenario, list(recorder.events), outcome, ledger, extra)
+    return WorkloadRun("statemachine", WorkloadName.ORDER_1001, scenario, list(recorder.events), outcome, ledger,
+                       details, seen)
+
+
+def _run_with(scenario: str, options: RunOptions) -> WorkloadRun:
+    return run(scenario, day=options.day, plain_stop=options.plain_stop, db=options.db, listener=options.listener)
+
+
+WORKLOAD = WorkloadVersion(WorkloadName.ORDER_1001, "statemachine", SCENARIOS, frozenset({Option.DAY, Option.PLAIN_STOP}),
+                           _run_with)

@@ -62,10 +62,6 @@ class Services:
         with self.store.transaction() as c:
             c.execute("INSERT OR REPLACE INTO svc_faults (service, kind, remaining) VALUES (?, ?, ?)", (service, kind, times))
 
-    def clear_faults(self) -> None:
-        with self.store.transaction() as c:
-            c.execute("DELETE FROM svc_faults")
-
     # --- the operations -----------------------------------------------------------------------
     def charge_card(self, order_id: str, amount_cents: int, idempotency_key: str | None = None, *, at: datetime | None = None) -> dict:
         return self._call("payment", "charge", order_id, idempotency_key, at, amount_cents=amount_cents,
