@@ -29,17 +29,21 @@ from engines.replay.errors import (
     WorkflowNotFoundError,
     WorkflowTaskError,
 )
-from engines.replay.history import HistoryEvent
+from engines.replay.executions import WorkflowExecution, WorkflowExecutionStatus
+from engines.replay.history import EventType, HistoryEvent
 from engines.replay.limits import HistoryLimits
-from engines.replay.retry import RetryPolicy
+from engines.replay.retry import RetryPolicy, RetryState
+from engines.replay.runtime import WorkflowRuntime
 from engines.replay.saga import Saga
-from engines.replay.server import Server, WorkflowExecution
+from engines.replay.server import Server
+from engines.replay.trace_kinds import TraceKind
 from engines.replay.worker import Worker, WorkerStats
 
 __all__ = [
-    "ActivityError", "ApplicationError", "ChildWorkflowError", "ChildWorkflowHandle", "Client", "Driver", "FailureError",
-    "HistoryEvent", "HistoryLimitError", "HistoryLimits", "NondeterminismError", "NotRegisteredError", "PayloadError",
-    "QueryError", "ReplayError", "RetryPolicy", "Saga", "Server", "Worker", "WorkerCrashed", "WorkerStats",
-    "WorkflowAlreadyStartedError", "WorkflowContext", "WorkflowExecution", "WorkflowHandle", "WorkflowInfo",
-    "WorkflowNotClosedError", "WorkflowNotFoundError", "WorkflowTaskError", "activity", "workflow",
+    "ActivityError", "ApplicationError", "ChildWorkflowError", "ChildWorkflowHandle", "Client", "Driver", "EventType",
+    "FailureError", "HistoryEvent", "HistoryLimitError", "HistoryLimits", "NondeterminismError", "NotRegisteredError",
+    "PayloadError", "QueryError", "ReplayError", "RetryPolicy", "RetryState", "Saga", "Server", "TraceKind", "Worker",
+    "WorkerCrashed", "WorkerStats", "WorkflowAlreadyStartedError", "WorkflowContext", "WorkflowExecution",
+    "WorkflowExecutionStatus", "WorkflowHandle", "WorkflowInfo", "WorkflowNotClosedError", "WorkflowNotFoundError",
+    "WorkflowRuntime", "WorkflowTaskError", "activity", "workflow",
 ]

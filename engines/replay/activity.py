@@ -3,13 +3,19 @@
 An activity is ordinary Python that touches the world (a payment API, a warehouse). It runs at
 least once; its result is recorded and never re-run on replay. Its stable idempotency key
 `<workflow id>-<activity id>` lets the service it calls drop a repeated attempt.
+
+The running activity is found through a `ContextVar` (as in temporalio's activity module), not a
+module-level variable: the app runs several engines in worker threads at once, and each thread
+(and each asyncio task) must see its own activity and idempotency key.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from engines.replay.errors import ReplayError
 
@@ -24,6 +30,14 @@ def defn(fn: F | None = None, *, name: str | None = None) -> Any:
         return f
 
     return mark(fn) if fn is not None else mark
+
+
+def activity_name(fn: Callable | str) -> str:
+    """An activity's type name: the `activity.defn(name=...)` name, else the function's name."""
+    if isinstance(fn, str):
+        return fn
+    name = getattr(fn, "__activity_name__", None) or getattr(fn, "__name__", None)
+    return name if isinstance(name, str) else str(fn)
 
 
 @dataclass
@@ -42,18 +56,26 @@ class ActivityInfo:
     _heartbeat: Callable[[Any], None] | None = field(default=None, repr=False)
 
 
-_current: list[ActivityInfo] = []
+_current: ContextVar[ActivityInfo | None] = ContextVar("replay_activity_info", default=None)
+
+
+@contextmanager
+def executing(info: ActivityInfo) -> Iterator[ActivityInfo]:
+    """The worker runs one activity attempt inside this: `info()` answers `info` in this thread
+    (or task) only, and the previous answer comes back afterwards."""
+    token = _current.set(info)
+    try:
+        yield info
+    finally:
+        _current.reset(token)
 
 
 def info() -> ActivityInfo:
     """The running activity's info (attempt, idempotency key, virtual time)."""
-    if not _current:
+    current = _current.get()
+    if current is None:
         raise ReplayError("activity.info() called outside an activity")
-    return _current[-1]
-
-
-def in_activity() -> bool:
-    return bool(_current)
+    return current
 
 
 def heartbeat(*details: Any) -> None:
@@ -61,7 +83,3 @@ def heartbeat(*details: Any) -> None:
     current = info()
     if current._heartbeat is not None:
         current._heartbeat(list(details) if len(details) != 1 else details[0])
-
-
-def idempotency_key() -> str | None:
-    return info().idempotency_key

@@ -6,17 +6,20 @@ history with the code it was given, and appends nothing.
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from engines.clock import Clock
-from engines.replay.context import to_payload, workflow_name
 from engines.replay.context import WorkflowInfo
 from engines.replay.driver import Driver
 from engines.replay.errors import NotRegisteredError, WorkflowNotClosedError
+from engines.replay.executions import WorkflowExecution, WorkflowExecutionStatus
 from engines.replay.history import HistoryEvent, takeover_event_id
 from engines.replay.limits import HistoryLimits
-from engines.replay.server import Server, WorkflowExecution
+from engines.replay.payloads import to_payload
+from engines.replay.server import Server
+from engines.replay.workflow import workflow_name
 from engines.store import Store
 from engines.trace import TraceRecorder
 
@@ -47,7 +50,7 @@ class WorkflowHandle:
     def result(self) -> Any:
         """The result of the latest run (following continue-as-new); an error if not closed."""
         d = self.client.describe(self.id)
-        if d.status == "Running":
+        if d.status == WorkflowExecutionStatus.RUNNING:
             raise WorkflowNotClosedError(f"workflow {self.id} is still running" + (f" (stuck: {d.stuck})" if d.stuck else ""))
         return d.result
 
@@ -73,6 +76,8 @@ class Client:
         return WorkflowHandle(self, id, run_id)
 
     def get_handle(self, workflow_id: str, run_id: str | None = None) -> WorkflowHandle:
+        """A handle on an execution started elsewhere (temporalio's `get_workflow_handle`); an
+        unknown id is an error now rather than at the handle's first use."""
         self.server.run_row(workflow_id, run_id)
         return WorkflowHandle(self, workflow_id, run_id)
 
@@ -91,18 +96,18 @@ class Client:
     def describe(self, workflow_id: str, run_id: str | None = None) -> WorkflowExecution:
         return self.server.describe(workflow_id, run_id)
 
-    def list(self) -> list[WorkflowExecution]:
+    def list(self) -> builtins.list[WorkflowExecution]:
         return self.server.list_executions()
 
-    def runs(self, workflow_id: str) -> list[WorkflowExecution]:
+    def runs(self, workflow_id: str) -> builtins.list[WorkflowExecution]:
         """Every run of a workflow id, oldest first (continue-as-new makes several)."""
         return self.server.runs_of(workflow_id)
 
-    def history(self, workflow_id: str, run_id: str | None = None) -> list[HistoryEvent]:
+    def history(self, workflow_id: str, run_id: str | None = None) -> builtins.list[HistoryEvent]:
         row = self.server.run_row(workflow_id, run_id)
         return self.server.history(row["run_id"])
 
-    def history_rows(self, workflow_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
+    def history_rows(self, workflow_id: str, run_id: str | None = None) -> builtins.list[dict[str, Any]]:
         """The history as plain rows: id, time, type, attributes (what lessons and the app show), and
         `replayed`: recorded by an earlier worker and only replayed by the one that finished it."""
         events = self.history(workflow_id, run_id)

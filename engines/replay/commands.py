@@ -7,19 +7,18 @@ and the same activity / marker / child name, or the run hits a `NondeterminismEr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from engines.replay.history import HistoryEvent
-
-#: the marker a local activity's outcome is recorded in (Temporal core: "core_local_activity")
-LOCAL_ACTIVITY_MARKER = "LocalActivity"
+from engines.replay.history import EventType, HistoryEvent, MarkerName
 
 
 @dataclass
 class Command:
-    event_type: str = ""
+    """One thing the code asks for; `event_type` is the event it becomes (and is checked against)."""
+
+    event_type: ClassVar[EventType]
     #: the attribute that must match on replay (activity type, marker name, workflow type…)
-    key_attr: str = ""
+    key_attr: ClassVar[str] = ""
 
     def attributes(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -38,9 +37,9 @@ class Command:
 
 
 def describe_recorded(event: HistoryEvent, key_attr: str = "") -> str:
-    a = event.attributes
-    if event.event_type == "MarkerRecorded" and a.get("marker_name") == LOCAL_ACTIVITY_MARKER:
-        return f"MarkerRecorded({LOCAL_ACTIVITY_MARKER} {a.get('activity_type')})"
+    """The recorded event as a nondeterminism error names it, e.g. `ActivityTaskScheduled(ChargeCard)`."""
+    if event.is_local_activity_marker():
+        return f"{EventType.MARKER_RECORDED}({MarkerName.LOCAL_ACTIVITY} {event.attributes.get('activity_type')})"
     for attr in (key_attr, "activity_type", "marker_name", "workflow_type", "timer_id"):
         if attr and attr in event.attributes:
             return f"{event.event_type}({event.attributes[attr]})"
@@ -49,6 +48,9 @@ def describe_recorded(event: HistoryEvent, key_attr: str = "") -> str:
 
 @dataclass
 class ScheduleActivityTask(Command):
+    event_type = EventType.ACTIVITY_TASK_SCHEDULED
+    key_attr = "activity_type"
+
     activity_id: str = ""
     activity_type: str = ""
     args: list = field(default_factory=list)
@@ -56,9 +58,6 @@ class ScheduleActivityTask(Command):
     retry_policy: dict = field(default_factory=dict)
     start_to_close_seconds: float = 10.0
     schedule_to_close_seconds: float | None = None
-
-    def __post_init__(self) -> None:
-        self.event_type, self.key_attr = "ActivityTaskScheduled", "activity_type"
 
     def attributes(self) -> dict[str, Any]:
         return {"activity_id": self.activity_id, "activity_type": self.activity_type, "input": self.args,
@@ -69,25 +68,24 @@ class ScheduleActivityTask(Command):
 
 @dataclass
 class StartTimer(Command):
+    event_type = EventType.TIMER_STARTED
+
     timer_id: str = ""
     seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.event_type, self.key_attr = "TimerStarted", ""
 
     def attributes(self) -> dict[str, Any]:
         return {"timer_id": self.timer_id, "duration_seconds": self.seconds}
 
     def describe(self) -> str:
-        return f"TimerStarted({self.seconds:g} s)"
+        return f"{self.event_type}({self.seconds:g} s)"
 
 
 @dataclass
 class CancelTimer(Command):
-    timer_id: str = ""
+    event_type = EventType.TIMER_CANCELED
+    key_attr = "timer_id"
 
-    def __post_init__(self) -> None:
-        self.event_type, self.key_attr = "TimerCanceled", "timer_id"
+    timer_id: str = ""
 
     def attributes(self) -> dict[str, Any]:
         return {"timer_id": self.timer_id}
@@ -95,11 +93,11 @@ class CancelTimer(Command):
 
 @dataclass
 class RecordMarker(Command):
+    event_type = EventType.MARKER_RECORDED
+    key_attr = "marker_name"
+
     marker_name: str = ""
     details: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.event_type, self.key_attr = "MarkerRecorded", "marker_name"
 
     def attributes(self) -> dict[str, Any]:
         return {"marker_name": self.marker_name, "details": self.details}
@@ -108,7 +106,7 @@ class RecordMarker(Command):
         return super().matches(event) and event.attributes.get("details") == self.details
 
     def describe(self) -> str:
-        return f"MarkerRecorded({self.marker_name} {self.details})"
+        return f"{self.event_type}({self.marker_name} {self.details})"
 
 
 @dataclass
@@ -116,6 +114,9 @@ class ScheduleLocalActivity(Command):
     """One attempt of a local activity (Temporal's ScheduleLocalActivity). It is not sent to a queue:
     the worker holding the workflow task runs it and fills in `result` or `failure`, and the
     command becomes a MarkerRecorded event carrying that outcome."""
+
+    event_type = EventType.MARKER_RECORDED
+    key_attr = "activity_type"
 
     activity_id: str = ""
     activity_type: str = ""
@@ -130,14 +131,11 @@ class ScheduleLocalActivity(Command):
     failure: dict | None = None
     backoff_seconds: float | None = None  # a retry follows after this gap (a durable timer)
 
-    def __post_init__(self) -> None:
-        self.event_type, self.key_attr = "MarkerRecorded", "activity_type"
-
     def attributes(self) -> dict[str, Any]:
         if not self.ran:
             raise ValueError(f"local activity {self.activity_type} ({self.activity_id}) was not run before its "
                              "workflow task completed")
-        attrs: dict[str, Any] = {"marker_name": LOCAL_ACTIVITY_MARKER, "activity_id": self.activity_id,
+        attrs: dict[str, Any] = {"marker_name": MarkerName.LOCAL_ACTIVITY, "activity_id": self.activity_id,
                                  "activity_type": self.activity_type, "attempt": self.attempt}
         if self.failure is None:
             attrs["result"] = self.result
@@ -152,23 +150,21 @@ class ScheduleLocalActivity(Command):
         return self.activity_type
 
     def matches(self, event: HistoryEvent) -> bool:
-        a = event.attributes
-        return (event.event_type == self.event_type and a.get("marker_name") == LOCAL_ACTIVITY_MARKER
-                and a.get("activity_type") == self.activity_type)
+        return event.is_local_activity_marker() and event.attributes.get("activity_type") == self.activity_type
 
     def describe(self) -> str:
-        return f"MarkerRecorded({LOCAL_ACTIVITY_MARKER} {self.activity_type})"
+        return f"{EventType.MARKER_RECORDED}({MarkerName.LOCAL_ACTIVITY} {self.activity_type})"
 
 
 @dataclass
 class StartChildWorkflowExecution(Command):
+    event_type = EventType.START_CHILD_WORKFLOW_EXECUTION_INITIATED
+    key_attr = "workflow_type"
+
     workflow_id: str = ""
     workflow_type: str = ""
     args: list = field(default_factory=list)
     task_queue: str = ""
-
-    def __post_init__(self) -> None:
-        self.event_type, self.key_attr = "StartChildWorkflowExecutionInitiated", "workflow_type"
 
     def attributes(self) -> dict[str, Any]:
         return {"workflow_id": self.workflow_id, "workflow_type": self.workflow_type, "input": self.args,
@@ -177,10 +173,9 @@ class StartChildWorkflowExecution(Command):
 
 @dataclass
 class CompleteWorkflowExecution(Command):
-    result: Any = None
+    event_type = EventType.WORKFLOW_EXECUTION_COMPLETED
 
-    def __post_init__(self) -> None:
-        self.event_type = "WorkflowExecutionCompleted"
+    result: Any = None
 
     def attributes(self) -> dict[str, Any]:
         return {"result": self.result}
@@ -188,10 +183,9 @@ class CompleteWorkflowExecution(Command):
 
 @dataclass
 class FailWorkflowExecution(Command):
-    failure: dict = field(default_factory=dict)
+    event_type = EventType.WORKFLOW_EXECUTION_FAILED
 
-    def __post_init__(self) -> None:
-        self.event_type = "WorkflowExecutionFailed"
+    failure: dict = field(default_factory=dict)
 
     def attributes(self) -> dict[str, Any]:
         return {"failure": self.failure}
@@ -199,8 +193,7 @@ class FailWorkflowExecution(Command):
 
 @dataclass
 class CancelWorkflowExecution(Command):
-    def __post_init__(self) -> None:
-        self.event_type = "WorkflowExecutionCanceled"
+    event_type = EventType.WORKFLOW_EXECUTION_CANCELED
 
     def attributes(self) -> dict[str, Any]:
         return {}
@@ -208,13 +201,10 @@ class CancelWorkflowExecution(Command):
 
 @dataclass
 class ContinueAsNewWorkflowExecution(Command):
-    args: list = field(default_factory=list)
+    event_type = EventType.WORKFLOW_EXECUTION_CONTINUED_AS_NEW
 
-    def __post_init__(self) -> None:
-        self.event_type = "WorkflowExecutionContinuedAsNew"
+    args: list = field(default_factory=list)
 
     def attributes(self) -> dict[str, Any]:
         return {"input": self.args}
 
-
-CLOSING = (CompleteWorkflowExecution, FailWorkflowExecution, CancelWorkflowExecution, ContinueAsNewWorkflowExecution)

@@ -2,27 +2,32 @@
 
 Workflow code must be deterministic: it reads time, randomness and ids only from here
 (`ctx.now()`, `ctx.random()`, `ctx.uuid4()`), and it reaches the outside world only through
-activities. Each call that changes the world issues a *command*; the driver records it as an
-event the first time and checks it against the history on every replay.
+activities. Each call that changes the world issues a *command* to the runtime (the replay
+driver), which records it as an event the first time and checks it against the history on every
+replay. The context knows the runtime only as the `WorkflowRuntime` protocol.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random as _random
 import uuid
 from asyncio import CancelledError
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
+from typing import Any, Awaitable, Callable, NoReturn
 
-from engines import jsonio
 from engines.replay import commands as cmd
-from engines.replay.errors import ActivityError, ContinueAsNewError, PayloadError, QueryError, failure_from
+from engines.replay.activity import activity_name
+from engines.replay.errors import ActivityError, ContinueAsNewError, QueryError, failure_from
 from engines.replay.futures import WorkflowFuture
+from engines.replay.payloads import to_payload
 from engines.replay.retry import RetryPolicy
+from engines.replay.runtime import WorkflowRuntime
+from engines.replay.workflow import workflow_name
 
-if TYPE_CHECKING:
-    from engines.replay.driver import Driver
+# workflow_name is also re-exported here: app/cli/replay_cmd.py imports it from this module
+__all__ = ["ChildWorkflowHandle", "SignalBox", "WorkflowContext", "WorkflowInfo", "run_seed", "workflow_name"]
 
 UTC = timezone.utc
 DEFAULT_START_TO_CLOSE = timedelta(seconds=10)
@@ -39,25 +44,10 @@ class WorkflowInfo:
     parent_workflow_id: str | None = None
 
 
-def to_payload(value: Any, what: str) -> Any:
-    """Payloads are JSON: they must survive a restart, so they are stored, never pickled."""
-    try:
-        return jsonio.loads(jsonio.dumps_strict(value))
-    except (TypeError, ValueError) as exc:
-        raise PayloadError(f"{what} cannot be stored as JSON: {exc}") from None
-
-
-def activity_name(fn: Callable | str) -> str:
-    """An activity's type name: the `activity.defn(name=...)` name, else the function's name."""
-    if isinstance(fn, str):
-        return fn
-    return getattr(fn, "__activity_name__", None) or getattr(fn, "__name__", str(fn))
-
-
-def workflow_name(fn: Callable | str) -> str:
-    if isinstance(fn, str):
-        return fn
-    return getattr(fn, "__workflow_name__", None) or getattr(fn, "__name__", str(fn))
+def run_seed(run_id: str) -> int:
+    """The seed of `ctx.random()`: the run id's SHA-256 as an int. A replay in another process
+    (or on another machine) must draw the same numbers, so no salted `hash()`."""
+    return int.from_bytes(hashlib.sha256(run_id.encode("utf-8")).digest(), "big")
 
 
 def _camel(name: str) -> str:
@@ -76,12 +66,6 @@ class SignalBox:
 
     def _add(self, name: str, payload: Any) -> None:
         self._got.setdefault(name, []).append(payload)
-
-    def received(self, name: str) -> bool:
-        return name in self._got or _camel(name) in self._got
-
-    def payloads(self, name: str) -> list[Any]:
-        return list(self._got.get(name) or self._got.get(_camel(name)) or [])
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -106,23 +90,21 @@ class ChildWorkflowHandle(WorkflowFuture):
 class WorkflowContext:
     """What workflow code receives as `ctx`."""
 
-    def __init__(self, driver: "Driver", info: WorkflowInfo) -> None:
-        self._d = driver
+    def __init__(self, runtime: WorkflowRuntime, info: WorkflowInfo) -> None:
+        self._runtime = runtime
         self.info = info
         self.signals = SignalBox()
         self.cancel_requested = False
         self._activity_seq = 0
         self._timer_seq = 0
-        self._signal_handlers: dict[str, Callable[..., Any]] = {}
         self._query_handlers: dict[str, Callable[..., Any]] = {}
         self._patches: dict[str, bool] = {}
-        seed = uuid.UUID(hex=info.run_id.replace("-", "")[:32].ljust(32, "0")).int if _is_hex(info.run_id) else hash(info.run_id)
-        self._random = _random.Random(seed)
+        self._random = _random.Random(run_seed(info.run_id))
 
     # --- deterministic replacements ----------------------------------------------------------
     def now(self) -> datetime:
         """The time of the current workflow task: the same on every replay."""
-        return self._d.now
+        return self._runtime.now
 
     def random(self) -> _random.Random:
         """A random generator seeded from the run id: the same numbers on every replay."""
@@ -133,22 +115,24 @@ class WorkflowContext:
 
     @property
     def is_replaying(self) -> bool:
-        return self._d.replaying
+        """True while the code re-issues commands the history already holds (temporalio's
+        `workflow.unsafe.is_replaying`): e.g. to skip logging what was logged the first time."""
+        return self._runtime.replaying
 
     @property
     def history_length(self) -> int:
         """Events in this run's history so far (Temporal: get_current_history_length)."""
-        return self._d.history_length
+        return self._runtime.history_length
 
     def is_continue_as_new_suggested(self) -> bool:
-        return self._d.history_length >= self._d.warn_limit
+        return self._runtime.history_length >= self._runtime.warn_limit
 
     # --- activities ---------------------------------------------------------------------------
     def start_activity(self, activity: Callable | str, *args: Any, activity_id: str | None = None,
                        retry: RetryPolicy | None = None, start_to_close_timeout: timedelta = DEFAULT_START_TO_CLOSE,
                        schedule_to_close_timeout: timedelta | None = None, task_queue: str | None = None) -> WorkflowFuture:
         """Schedule an activity and return its future (await it for the result)."""
-        self._d.check_not_query("schedule an activity")
+        self._runtime.check_not_query("schedule an activity")
         self._activity_seq += 1
         name = activity_name(activity)
         command = cmd.ScheduleActivityTask(
@@ -157,7 +141,7 @@ class WorkflowContext:
             retry_policy=(retry or RetryPolicy()).to_json(),
             start_to_close_seconds=start_to_close_timeout.total_seconds(),
             schedule_to_close_seconds=schedule_to_close_timeout.total_seconds() if schedule_to_close_timeout else None)
-        return self._d.schedule_activity(command)
+        return self._runtime.schedule_activity(command)
 
     def activity(self, activity: Callable | str, *args: Any, **options: Any) -> WorkflowFuture:
         """`await ctx.activity(charge_card, order, retry=RetryPolicy(...))`: run it, get its result."""
@@ -179,7 +163,7 @@ class WorkflowContext:
         A failed attempt that the RetryPolicy retries is recorded too (a marker with the failure),
         followed by a durable timer for the backoff gap; the last failure raises ActivityError.
         """
-        self._d.check_not_query("run a local activity")
+        self._runtime.check_not_query("run a local activity")
         self._activity_seq += 1
         name = activity_name(activity)
         aid = activity_id or str(self._activity_seq)
@@ -201,20 +185,20 @@ class WorkflowContext:
             if "failure" not in marker:
                 out.set_result(marker.get("result"))
             elif marker.get("backoff_seconds") is not None:
-                self._d.spawn(self._local_backoff(out, aid, name, args, policy, timeout, attempt, scheduled_ts,
+                self._runtime.spawn(self._local_backoff(out, aid, name, args, policy, timeout, attempt, scheduled_ts,
                                                   marker["backoff_seconds"]))
             else:
                 failure = marker["failure"]
                 out.set_exception(ActivityError(name, aid, failure_from(failure),
                                                 timed_out=failure.get("type") == "StartToCloseTimeout", attempt=attempt))
 
-        self._d.schedule_local_activity(command).add_done_callback(on_marker)
+        self._runtime.schedule_local_activity(command).add_done_callback(on_marker)
 
     async def _local_backoff(self, out: WorkflowFuture, aid: str, name: str, args: list, policy: RetryPolicy,
                              timeout: float, attempt: int, scheduled_ts: float, backoff: float) -> None:
         """The gap before the next attempt is a durable timer (as Temporal does for long local
         backoffs), so a retry survives a restart and virtual time can skip it."""
-        await self._d.start_timer(cmd.StartTimer(timer_id=f"local-{aid}-{attempt}", seconds=backoff))
+        await self._runtime.start_timer(cmd.StartTimer(timer_id=f"local-{aid}-{attempt}", seconds=backoff))
         self._local_attempt(out, aid, name, args, policy, timeout, attempt + 1, scheduled_ts)
 
     # --- time -----------------------------------------------------------------------------------
@@ -224,16 +208,16 @@ class WorkflowContext:
             raise ValueError(f"timer duration must not be negative, got {seconds} s")
         self._timer_seq += 1
         timer_id = str(self._timer_seq)
-        return timer_id, self._d.start_timer(cmd.StartTimer(timer_id=timer_id, seconds=seconds))
+        return timer_id, self._runtime.start_timer(cmd.StartTimer(timer_id=timer_id, seconds=seconds))
 
     async def sleep(self, duration: timedelta | float) -> None:
         """A durable timer: TimerStarted now, the code resumes on TimerFired."""
-        self._d.check_not_query("start a timer")
+        self._runtime.check_not_query("start a timer")
         timer_id, fut = self._start_timer(duration)
         try:
             await fut
         except CancelledError:
-            self._d.cancel_timer(timer_id)
+            self._runtime.cancel_timer(timer_id)
             raise
 
     async def wait_condition(self, condition: Callable[[], bool], *, timeout: timedelta | float | None = None) -> bool:
@@ -241,10 +225,10 @@ class WorkflowContext:
 
         Returns True when it became true, False when `timeout` (a durable timer) ran out first.
         """
-        self._d.check_not_query("wait")
+        self._runtime.check_not_query("wait")
         if condition():
             return True
-        fut = self._d.add_condition(condition)
+        fut = self._runtime.add_condition(condition)
         timer_id = None
         if timeout is not None:
             timer_id, timer = self._start_timer(timeout)
@@ -253,28 +237,19 @@ class WorkflowContext:
             met = await fut
         except CancelledError:
             if timer_id is not None:
-                self._d.cancel_timer(timer_id)
+                self._runtime.cancel_timer(timer_id)
             raise
         if met and timer_id is not None:
-            self._d.cancel_timer(timer_id)
+            self._runtime.cancel_timer(timer_id)
         return met
 
     # --- signals and queries --------------------------------------------------------------------
-    def set_signal_handler(self, name: str, handler: Callable[..., Any]) -> None:
-        """Call `handler(payload)` for each `name` signal, including ones that arrived before."""
-        self._signal_handlers[name] = handler
-        for payload in self.signals.payloads(name):
-            self._d.run_handler(handler, payload)
-
     def set_query_handler(self, name: str, handler: Callable[..., Any]) -> None:
         """Answer `name` queries from the replayed state; the handler must not change anything."""
         self._query_handlers[name] = handler
 
     def _deliver_signal(self, name: str, payload: Any) -> None:
         self.signals._add(name, payload)
-        handler = self._signal_handlers.get(name)
-        if handler is not None:
-            self._d.run_handler(handler, payload)
 
     def _query(self, name: str, args: list) -> Any:
         handler = self._query_handlers.get(name)
@@ -288,35 +263,32 @@ class WorkflowContext:
         """A version gate. New runs take the new path (a marker is recorded); a run replaying a
         history without the marker takes the old path."""
         if patch_id not in self._patches:
-            self._patches[patch_id] = self._d.patch(patch_id, deprecated=False)
+            self._patches[patch_id] = self._runtime.patch(patch_id)
         return self._patches[patch_id]
-
-    def deprecate_patch(self, patch_id: str) -> None:
-        """Once no run without the marker is left: accept old markers, record no new one."""
-        self._patches[patch_id] = self._d.patch(patch_id, deprecated=True)
 
     # --- child workflows and continue-as-new ----------------------------------------------------
     def start_child(self, workflow: Callable | str, *args: Any, id: str, task_queue: str | None = None) -> ChildWorkflowHandle:
         """Start a child workflow with its own history; await the handle for its result."""
-        self._d.check_not_query("start a child workflow")
+        self._runtime.check_not_query("start a child workflow")
         name = workflow_name(workflow)
         command = cmd.StartChildWorkflowExecution(workflow_id=id, workflow_type=name,
                                                   args=to_payload(list(args), f"input of child workflow {id}"),
                                                   task_queue=task_queue or self.info.task_queue)
-        return self._d.start_child(command, ChildWorkflowHandle(id, name))
+        return self._runtime.start_child(command, ChildWorkflowHandle(id, name))
 
     async def execute_child(self, workflow: Callable | str, *args: Any, id: str, task_queue: str | None = None) -> Any:
+        """Start a child workflow and wait for its result (temporalio's `execute_child_workflow`)."""
         return await self.start_child(workflow, *args, id=id, task_queue=task_queue)
 
     def continue_as_new(self, *args: Any) -> NoReturn:
         """Close this run and start a fresh one with the same workflow id, carrying `args`."""
-        self._d.check_not_query("continue as new")
+        self._runtime.check_not_query("continue as new")
         raise ContinueAsNewError(tuple(to_payload(list(args), "continue-as-new input")))
 
     # --- composition ----------------------------------------------------------------------------
     async def gather(self, *aws: Awaitable[Any], return_exceptions: bool = False) -> list[Any]:
         """Wait for several activities / children / coroutines; results in argument order."""
-        futures = [a if isinstance(a, WorkflowFuture) else self._d.spawn(a) for a in aws]
+        futures = [a if isinstance(a, WorkflowFuture) else self._runtime.spawn(a) for a in aws]
         results: list[Any] = []
         for fut in futures:
             try:
@@ -327,10 +299,3 @@ class WorkflowContext:
                 results.append(exc)
         return results
 
-
-def _is_hex(s: str) -> bool:
-    try:
-        int(s.replace("-", ""), 16)
-        return True
-    except ValueError:
-        return False

@@ -16,10 +16,10 @@ import inspect
 from asyncio import CancelledError
 from collections import deque
 from datetime import datetime, timezone
-from typing import Any, Callable, Coroutine
+from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
 from engines.replay import commands as cmd
-from engines.replay.context import WorkflowContext, WorkflowInfo, to_payload
+from engines.replay.context import WorkflowContext, WorkflowInfo
 from engines.replay.errors import (
     ActivityError,
     ChildWorkflowError,
@@ -32,10 +32,18 @@ from engines.replay.errors import (
     failure_from,
 )
 from engines.replay.futures import WorkflowFuture
-from engines.replay.history import COMMAND_EVENTS, INPUT_EVENTS, HistoryEvent
+from engines.replay.history import (
+    CHILD_UNSUCCESSFUL_EVENTS,
+    COMMAND_EVENTS,
+    INPUT_EVENTS,
+    EventType,
+    HistoryEvent,
+    MarkerName,
+)
+from engines.replay.payloads import to_payload
 
 UTC = timezone.utc
-VERSION_MARKER = "Version"
+H = TypeVar("H", bound=WorkflowFuture)
 
 
 class _Evicted(BaseException):
@@ -54,7 +62,11 @@ class _Task:
 
 
 class Driver:
-    """Replays one run. Create one per workflow task (or per query) and call `run` once."""
+    """Replays one run. Create one per workflow task (or per query) and call `run` once.
+
+    It is the `WorkflowRuntime` the run's `WorkflowContext` talks to: the context hands it
+    commands and asks it the time; the driver matches the commands against the history.
+    """
 
     def __init__(self, fn: Callable[..., Coroutine], info: WorkflowInfo, *, warn_limit: int = 10_240) -> None:
         self.fn = fn
@@ -88,6 +100,9 @@ class Driver:
         Returns the new commands of the live activation. Raises NondeterminismError or
         WorkflowTaskError; the caller records the failed workflow task.
         """
+        # locals: an enum member lookup costs about 0.1 µs, and this loop sees every event
+        task_started, task_completed = EventType.WORKFLOW_TASK_STARTED, EventType.WORKFLOW_TASK_COMPLETED
+        marker = EventType.MARKER_RECORDED
         try:
             pending: deque[HistoryEvent] = deque()
             started: HistoryEvent | None = None
@@ -97,15 +112,16 @@ class Driver:
                 t = e.event_type
                 if t in INPUT_EVENTS:
                     pending.append(e)
-                elif t == "WorkflowTaskStarted":
+                elif t == task_started:
                     started = e
-                elif t == "WorkflowTaskCompleted" and started is not None:
+                elif t == task_completed and started is not None:
                     j = k + 1
                     expected: deque[HistoryEvent] = deque()
                     while j < n and events[j].event_type in COMMAND_EVENTS:
-                        expected.append(events[j])
-                        if _is_local_marker(events[j]):
-                            pending.append(events[j])  # its outcome wakes the code in the next task
+                        recorded = events[j]
+                        expected.append(recorded)
+                        if recorded.event_type == marker and recorded.is_local_activity_marker():
+                            pending.append(recorded)  # its outcome wakes the code in the next task
                         j += 1
                     self._activate(pending, started, expected)
                     self.replayed_events = j
@@ -156,49 +172,67 @@ class Driver:
         self._run_ready()
 
     def _apply(self, e: HistoryEvent) -> None:
-        t, a = e.event_type, e.attributes
-        if t == "WorkflowExecutionStarted":
-            coro = self.fn(self.ctx, *a.get("input", []))
-            if not inspect.iscoroutine(coro):
-                raise WorkflowTaskError(f"workflow {self.info.workflow_type} must be an async def (it returned {type(coro).__name__})")
-            self._spawn(coro, main=True)
-        elif t == "ActivityTaskCompleted":
-            fut = self._activities.pop(a["scheduled_event_id"], None)
-            if fut is not None:
-                fut.set_result(a.get("result"))
-        elif t in ("ActivityTaskFailed", "ActivityTaskTimedOut"):
-            fut = self._activities.pop(a["scheduled_event_id"], None)
-            if fut is not None:
-                kind, aid = self._activity_meta.get(a["scheduled_event_id"], (a.get("activity_type", "?"), "?"))
-                failure = a.get("failure") or {"type": "TimeoutError", "message": "start-to-close timeout"}
-                fut.set_exception(ActivityError(kind, aid, failure_from(failure), timed_out=t.endswith("TimedOut"),
-                                                attempt=a.get("attempt", 0)))
-        elif t == "MarkerRecorded":
-            fut = self._local.pop(e.event_id, None)
-            if fut is not None:
-                fut.set_result(a)
-        elif t == "TimerFired":
-            fut = self._timers.pop(a["timer_id"], None)
-            if fut is not None:
-                fut.set_result(None)
-        elif t == "WorkflowExecutionSignaled":
-            self.ctx._deliver_signal(a["signal_name"], a.get("input"))
-        elif t == "WorkflowExecutionCancelRequested":
-            self.ctx.cancel_requested = True
-            main = self._tasks[0] if self._tasks else None
-            if main is not None and not main.future.done():
-                main.throw = CancelledError("workflow cancellation requested")
-                if main.waiting is not None:
-                    main.waiting = None
-                    self._ready.append(main)
-        elif t.startswith("ChildWorkflowExecution") and t != "ChildWorkflowExecutionStarted":
-            fut = self._children.pop(a["initiated_event_id"], None)
-            if fut is not None:
-                if t == "ChildWorkflowExecutionCompleted":
-                    fut.set_result(a.get("result"))
-                else:
-                    failure = a.get("failure") or {"type": t[len("ChildWorkflowExecution"):], "message": t}
-                    fut.set_exception(ChildWorkflowError(a["workflow_id"], a.get("workflow_type", "?"), failure_from(failure)))
+        """Hand one input event to the code (resolve its future, deliver its signal...)."""
+        on_input = _ON_INPUT.get(e.event_type)
+        if on_input is not None:
+            on_input(self, e)
+
+    # --- one handler per input event ---------------------------------------------------------------
+    def _on_started(self, e: HistoryEvent) -> None:
+        coro = self.fn(self.ctx, *e.attributes.get("input", []))
+        if not inspect.iscoroutine(coro):
+            raise WorkflowTaskError(f"workflow {self.info.workflow_type} must be an async def (it returned {type(coro).__name__})")
+        self._spawn(coro, main=True)
+
+    def _on_activity_completed(self, e: HistoryEvent) -> None:
+        fut = self._activities.pop(e.attributes["scheduled_event_id"], None)
+        if fut is not None:
+            fut.set_result(e.attributes.get("result"))
+
+    def _on_activity_failed(self, e: HistoryEvent) -> None:
+        """ActivityTaskFailed or ActivityTaskTimedOut: the activity's future raises ActivityError."""
+        a = e.attributes
+        fut = self._activities.pop(a["scheduled_event_id"], None)
+        if fut is not None:
+            kind, aid = self._activity_meta.get(a["scheduled_event_id"], (a.get("activity_type", "?"), "?"))
+            failure = a.get("failure") or {"type": "TimeoutError", "message": "start-to-close timeout"}
+            fut.set_exception(ActivityError(kind, aid, failure_from(failure),
+                                            timed_out=e.event_type == EventType.ACTIVITY_TASK_TIMED_OUT,
+                                            attempt=a.get("attempt", 0)))
+
+    def _on_marker(self, e: HistoryEvent) -> None:
+        fut = self._local.pop(e.event_id, None)
+        if fut is not None:
+            fut.set_result(e.attributes)
+
+    def _on_timer_fired(self, e: HistoryEvent) -> None:
+        fut = self._timers.pop(e.attributes["timer_id"], None)
+        if fut is not None:
+            fut.set_result(None)
+
+    def _on_signaled(self, e: HistoryEvent) -> None:
+        self.ctx._deliver_signal(e.attributes["signal_name"], e.attributes.get("input"))
+
+    def _on_cancel_requested(self, e: HistoryEvent) -> None:
+        """CancelledError is thrown into the main coroutine where it waits (it may catch it and compensate)."""
+        self.ctx.cancel_requested = True
+        main = self._tasks[0] if self._tasks else None
+        if main is not None and not main.future.done():
+            main.throw = CancelledError("workflow cancellation requested")
+            if main.waiting is not None:
+                main.waiting = None
+                self._ready.append(main)
+
+    def _on_child_closed(self, e: HistoryEvent) -> None:
+        a, t = e.attributes, e.event_type
+        fut = self._children.pop(a["initiated_event_id"], None)
+        if fut is None:
+            return
+        if t == EventType.CHILD_WORKFLOW_EXECUTION_COMPLETED:
+            fut.set_result(a.get("result"))
+        else:
+            failure = a.get("failure") or {"type": t.removeprefix("ChildWorkflowExecution"), "message": str(t)}
+            fut.set_exception(ChildWorkflowError(a["workflow_id"], a.get("workflow_type", "?"), failure_from(failure)))
 
     # --- stepping coroutines -------------------------------------------------------------------
     def _spawn(self, coro: Coroutine, main: bool = False) -> WorkflowFuture:
@@ -207,15 +241,10 @@ class Driver:
         self._ready.append(task)
         return task.future
 
-    def spawn(self, aw: Any) -> WorkflowFuture:
+    def spawn(self, aw: Awaitable[Any]) -> WorkflowFuture:
         if not inspect.iscoroutine(aw):
             raise WorkflowTaskError(f"ctx.gather takes workflow futures or coroutines, not {type(aw).__name__}")
         return self._spawn(aw)
-
-    def run_handler(self, handler: Callable[..., Any], payload: Any) -> None:
-        out = handler(payload) if payload is not None else _call_opt(handler)
-        if inspect.iscoroutine(out):
-            self._spawn(out)
 
     def _run_ready(self) -> None:
         while True:
@@ -362,18 +391,17 @@ class Driver:
         self._conditions.append((fn, fut))
         return fut
 
-    def start_child(self, command: cmd.StartChildWorkflowExecution, handle: WorkflowFuture) -> Any:
+    def start_child(self, command: cmd.StartChildWorkflowExecution, handle: H) -> H:
         event = self._issue(command)
         if event is not None:
             self._children[event.event_id] = handle
         return handle
 
-    def patch(self, patch_id: str, deprecated: bool) -> bool:
+    def patch(self, patch_id: str) -> bool:
         self.check_not_query("check a patch")
-        marker = cmd.RecordMarker(marker_name=VERSION_MARKER, details={"patch_id": patch_id})
-        if self._expected is None:  # live: new code path; record the marker unless deprecated
-            if not deprecated:
-                self._issue(marker)
+        marker = cmd.RecordMarker(marker_name=MarkerName.VERSION, details={"patch_id": patch_id})
+        if self._expected is None:  # live: new code path, and the marker that says so
+            self._issue(marker)
             return True
         if self._expected and marker.matches(self._expected[0]):
             self._issue(marker)
@@ -381,13 +409,16 @@ class Driver:
         return False
 
 
-def _is_local_marker(e: HistoryEvent) -> bool:
-    return e.event_type == "MarkerRecorded" and e.attributes.get("marker_name") == cmd.LOCAL_ACTIVITY_MARKER
-
-
-def _call_opt(handler: Callable[..., Any]) -> Any:
-    try:
-        params = inspect.signature(handler).parameters
-    except (TypeError, ValueError):
-        return handler(None)
-    return handler() if not params else handler(None)
+#: what each input event does to the code; a dict lookup per event, as a replay walks whole histories
+_ON_INPUT: dict[str, Callable[[Driver, HistoryEvent], None]] = {
+    EventType.WORKFLOW_EXECUTION_STARTED: Driver._on_started,
+    EventType.ACTIVITY_TASK_COMPLETED: Driver._on_activity_completed,
+    EventType.ACTIVITY_TASK_FAILED: Driver._on_activity_failed,
+    EventType.ACTIVITY_TASK_TIMED_OUT: Driver._on_activity_failed,
+    EventType.MARKER_RECORDED: Driver._on_marker,
+    EventType.TIMER_FIRED: Driver._on_timer_fired,
+    EventType.WORKFLOW_EXECUTION_SIGNALED: Driver._on_signaled,
+    EventType.WORKFLOW_EXECUTION_CANCEL_REQUESTED: Driver._on_cancel_requested,
+    EventType.CHILD_WORKFLOW_EXECUTION_COMPLETED: Driver._on_child_closed,
+    **{t: Driver._on_child_closed for t in CHILD_UNSUCCESSFUL_EVENTS},
+}

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from engines.replay.errors import ReplayError
+
+
+class RetryState(StrEnum):
+    """Why an activity stopped being retried (the `retry_state` of its final failure event)."""
+
+    NON_RETRYABLE_FAILURE = "NonRetryableFailure"
+    MAXIMUM_ATTEMPTS_REACHED = "MaximumAttemptsReached"
+    TIMEOUT = "Timeout"  # the schedule-to-close budget ran out before the next attempt
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,14 @@ class RetryPolicy:
         if non_retryable or error_type in self.non_retryable_error_types:
             return False
         return self.maximum_attempts == 0 or attempt < self.maximum_attempts
+
+    def retry_state(self, failure: dict[str, Any], attempt: int) -> RetryState:
+        """Why the failure of `attempt` was the last one."""
+        if failure.get("non_retryable") or failure.get("type") in self.non_retryable_error_types:
+            return RetryState.NON_RETRYABLE_FAILURE
+        if self.maximum_attempts and attempt >= self.maximum_attempts:
+            return RetryState.MAXIMUM_ATTEMPTS_REACHED
+        return RetryState.TIMEOUT
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from engines.replay.context import WorkflowContext, activity_name
+from engines.replay.activity import activity_name
+from engines.replay.context import WorkflowContext
 from engines.replay.retry import RetryPolicy
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 ENGINE = "replay"
 SCHEMA_VERSION = 2
 CLOCK_META = "replay.virtual_time"
@@ -73,4 +75,4 @@ CREATE TABLE rp_workers (
 
 #: v2: a run's next event id is no longer kept in rp_runs (one row write less per transaction);
 #: it is MAX(event_id) + 1 of its history, found through rp_history's primary key.
-MIGRATIONS = {2: "ALTER TABLE rp_runs DROP COLUMN next_event_id;"}
+MIGRATIONS = MappingProxyType({2: "ALTER TABLE rp_runs DROP COLUMN next_event_id;"})

@@ -11,13 +11,13 @@ import os
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Literal, Mapping
 
 from engines.clock import VirtualClock, WallClock, human_duration
 from engines.replay import activity as _activity
 from engines.replay import commands as cmd
-from engines.replay.context import WorkflowInfo, activity_name, to_payload, workflow_name
+from engines.replay.context import WorkflowInfo
 from engines.replay.driver import Driver
 from engines.replay.errors import (
     ApplicationError,
@@ -26,9 +26,16 @@ from engines.replay.errors import (
     ReplayError,
     WorkerCrashed,
 )
-from engines.replay.history import UTC, HistoryEvent
+from engines.replay.executions import WorkflowExecutionStatus
+from engines.replay.history import UTC, EventType, HistoryEvent, decode_events
+from engines.replay.payloads import to_payload
 from engines.replay.retry import RetryPolicy
-from engines.replay.server import HOST, RUNNING, ActivityClaim, EagerRequest, LeaseLost, Server, WorkflowTaskClaim, decode_events
+from engines.replay.server import Server
+from engines.replay.task_claims import ActivityClaim, EagerRequest, LeaseLost, WorkflowTaskClaim
+from engines.replay.trace_kinds import TraceKind
+from engines.replay.worker_registry import HOST
+from engines.replay.workflow import workflow_name
+from engines.replay.workflow_tasks import WorkflowTaskFailedCause
 from engines.trace import Severity
 
 PointHook = Callable[[str], None]
@@ -77,7 +84,7 @@ class Worker:
         self.server = server
         self.task_queue = task_queue
         self.workflows = _registry(workflows, workflow_name)
-        self.activities = _registry(activities, activity_name)
+        self.activities = _registry(activities, _activity.activity_name)
         self.skip_time = skip_time
         self.idempotency_keys = idempotency_keys
         self.crash_after_effect = crash_after_effect
@@ -101,7 +108,7 @@ class Worker:
             self.server.register_worker(self.identity, self.task_queue)
             self.started = True
             retried = self.server.retry_blocked(list(self.workflows))
-            self.server.emit("WorkerStarted", self.identity,
+            self.server.emit(TraceKind.WORKER_STARTED, self.identity,
                              f"worker {self.identity} polls queue {self.task_queue}"
                              + (f"; {retried} failed workflow task(s) retried with this code" if retried else ""),
                              task_queue=self.task_queue)
@@ -110,14 +117,14 @@ class Worker:
     def stop(self) -> None:
         if self.started and not self.dead:
             self.server.stop_worker(self.identity)
-            self.server.emit("WorkerStopped", self.identity, f"worker {self.identity} stopped")
+            self.server.emit(TraceKind.WORKER_STOPPED, self.identity, f"worker {self.identity} stopped")
             self.started = False
 
     def crash(self, why: str = "the worker process died") -> None:
         """Vanish like a killed process: no cleanup, leases stay until they run out."""
         self.dead = True
         self.server.stop_worker(self.identity, crashed=True)
-        self.server.emit("WorkerCrashed", self.identity, why, Severity.ERROR)
+        self.server.emit(TraceKind.WORKER_CRASHED, self.identity, why, Severity.ERROR)
 
     def __enter__(self) -> "Worker":
         return self.start()
@@ -166,14 +173,14 @@ class Worker:
             self.server.advance_to(due)
             self.stats.time_skips += 1
             gap = (due - before).total_seconds()
-            self.server.emit("TimeSkipped", self.identity,
+            self.server.emit(TraceKind.TIME_SKIPPED, self.identity,
                              f"nothing is runnable: the virtual clock jumps {human_duration(gap)} to {due:%Y-%m-%d %H:%M:%S}",
                              seconds=gap)
 
     def _wait_real(self, advance: bool) -> None:
         self._wall.sleep(self.poll_interval)
         if advance and isinstance(self.server.clock, VirtualClock):
-            self.server.advance_to(self.server.now() + _td(self.poll_interval))
+            self.server.advance_to(self.server.now() + timedelta(seconds=self.poll_interval))
 
     def step(self) -> bool:
         """Fire due timers, then run one polled task and the tasks its completions hand straight
@@ -229,10 +236,10 @@ class Worker:
         try:
             commands = driver.run(events)
         except NondeterminismError as exc:
-            self._fail_task(claim, "NonDeterministicError", exc, "NondeterminismError")
+            self._fail_task(claim, WorkflowTaskFailedCause.NON_DETERMINISTIC_ERROR, exc, TraceKind.NONDETERMINISM_ERROR)
             return None
         except ReplayError as exc:
-            self._fail_task(claim, "WorkflowTaskFailed", exc, "WorkflowTaskFailed")
+            self._fail_task(claim, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED, exc, EventType.WORKFLOW_TASK_FAILED)
             return None
         finally:
             self.stats.replayed_events += driver.replayed_events
@@ -241,14 +248,14 @@ class Worker:
                 if isinstance(command, cmd.ScheduleLocalActivity):
                     self._run_local_activity(claim, command)
         except NotRegisteredError as exc:  # the task waits for a worker that has the function
-            self._fail_task(claim, "WorkflowTaskFailed", exc, "WorkflowTaskFailed")
+            self._fail_task(claim, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED, exc, EventType.WORKFLOW_TASK_FAILED)
             return None
         try:
-            status, handed = self.server.complete_workflow_task_eager(claim, commands, eager)
+            status, handed = self.server.complete_workflow_task(claim, commands, eager)
         except LeaseLost as exc:
-            self.server.emit("LeaseLost", claim.workflow_id, f"{exc}; the decision is dropped", Severity.WARNING)
+            self.server.emit(TraceKind.LEASE_LOST, claim.workflow_id, f"{exc}; the decision is dropped", Severity.WARNING)
             return None
-        if status != RUNNING:
+        if status != WorkflowExecutionStatus.RUNNING:
             self._rows.pop(claim.run_id, None)  # a closed run gets no more workflow tasks
         self.stats.new_commands += len(commands)
         self._point(f"workflow-task-completed:{claim.workflow_type}")
@@ -268,7 +275,8 @@ class Worker:
             self._rows.popitem(last=False)
         return decode_events(rows)
 
-    def _fail_task(self, claim: Any, cause: str, exc: Exception, kind: str) -> None:
+    def _fail_task(self, claim: WorkflowTaskClaim, cause: WorkflowTaskFailedCause, exc: Exception, kind: str) -> None:
+        """Record the failed workflow task; `kind` names it in the trace."""
         self.stats.failed_workflow_tasks += 1
         self.stats.problems.append(str(exc))
         self.server.emit(kind, claim.workflow_id, str(exc), Severity.ERROR, **(
@@ -276,14 +284,6 @@ class Worker:
         self.server.fail_workflow_task(claim, cause, str(exc))
 
     # --- activity tasks ----------------------------------------------------------------------
-    def run_activity_task(self) -> bool:
-        """Poll for one activity task and run it (nothing handed back)."""
-        claim = self.server.claim_activity_task(self.task_queue, self.identity, list(self.activities))
-        if claim is None:
-            return False
-        self._run_activity_claim(claim, None)
-        return True
-
     def _run_activity_claim(self, claim: ActivityClaim, eager: EagerRequest | None) -> WorkflowTaskClaim | None:
         """Run one attempt and record it; returns the workflow task handed back by `eager`."""
         self.stats.activity_tasks += 1
@@ -294,20 +294,18 @@ class Worker:
             activity_type=claim.activity_type, attempt=claim.attempt, idempotency_key=key,
             scheduled_time=claim.scheduled_time, current_time=now, heartbeat_details=claim.heartbeat_details,
             _heartbeat=lambda details: self.server.heartbeat(claim, details))
-        self.server.emit("ActivityTaskStarted", claim.workflow_id,
+        self.server.emit(EventType.ACTIVITY_TASK_STARTED, claim.workflow_id,
                          f"attempt {claim.attempt} of {claim.activity_type} runs on {self.identity}"
                          + (f" with idempotency key {key}" if key else " without an idempotency key"),
                          activity_type=claim.activity_type, attempt=claim.attempt, idempotency_key=key)
         self._point(f"activity-started:{claim.activity_type}")
         failure = None
         result = None
-        _activity._current.append(info)
-        try:
-            result = to_payload(self.activities[claim.activity_type](*claim.args), f"result of {claim.activity_type}")
-        except Exception as exc:  # noqa: BLE001 - any failure of user code is one failed attempt
-            failure = failure_of(exc)
-        finally:
-            _activity._current.pop()
+        with _activity.executing(info):
+            try:
+                result = to_payload(self.activities[claim.activity_type](*claim.args), f"result of {claim.activity_type}")
+            except Exception as exc:  # noqa: BLE001 - any failure of user code is one failed attempt
+                failure = failure_of(exc)
         if failure is None:
             self._point(f"activity-effect:{claim.activity_type}")
             if self.crash_after_effect == claim.activity_type:
@@ -319,7 +317,7 @@ class Worker:
             else:
                 self.server.fail_activity(claim, failure)
         except LeaseLost as exc:
-            self.server.emit("LeaseLost", claim.workflow_id, f"{exc}; the result is dropped", Severity.WARNING)
+            self.server.emit(TraceKind.LEASE_LOST, claim.workflow_id, f"{exc}; the result is dropped", Severity.WARNING)
             return None
         self._point(f"activity-recorded:{claim.activity_type}")
         if eager is None or failure is not None:
@@ -343,19 +341,17 @@ class Worker:
             workflow_id=claim.workflow_id, run_id=claim.run_id, activity_id=command.activity_id, activity_type=name,
             attempt=command.attempt, idempotency_key=key, scheduled_time=datetime.fromtimestamp(command.scheduled_ts, UTC),
             current_time=start)
-        self.server.emit("LocalActivityStarted", claim.workflow_id,
+        self.server.emit(TraceKind.LOCAL_ACTIVITY_STARTED, claim.workflow_id,
                          f"attempt {command.attempt} of local activity {name} runs inside the workflow task on {self.identity}"
                          + (f" with idempotency key {key}" if key else " without an idempotency key"),
                          activity_type=name, attempt=command.attempt, idempotency_key=key)
         self._point(f"local-activity-started:{name}")
         failure = None
-        _activity._current.append(info)
-        try:
-            command.result = to_payload(fn(*command.args), f"result of {name}")
-        except Exception as exc:  # noqa: BLE001 - any failure of user code is one failed attempt
-            failure = failure_of(exc)
-        finally:
-            _activity._current.pop()
+        with _activity.executing(info):
+            try:
+                command.result = to_payload(fn(*command.args), f"result of {name}")
+            except Exception as exc:  # noqa: BLE001 - any failure of user code is one failed attempt
+                failure = failure_of(exc)
         took = (self.server.now() - start).total_seconds()
         if failure is None and took > command.start_to_close_seconds:
             failure = {"type": "StartToCloseTimeout", "non_retryable": False,
@@ -371,7 +367,7 @@ class Worker:
             if policy.should_retry(command.attempt, failure.get("type", ""), bool(failure.get("non_retryable"))):
                 command.backoff_seconds = policy.backoff(command.attempt).total_seconds()
             command.failure = failure
-            self.server.emit("LocalActivityFailed", claim.workflow_id,
+            self.server.emit(TraceKind.LOCAL_ACTIVITY_FAILED, claim.workflow_id,
                              f"{name} attempt {command.attempt} failed: {failure.get('type')}"
                              + (f"; retry in {command.backoff_seconds:g} s" if command.backoff_seconds is not None
                                 else "; no retry"), Severity.WARNING, activity_type=name, attempt=command.attempt,
@@ -384,16 +380,3 @@ class Worker:
         self.crash(why)
         raise WorkerCrashed(why)
 
-    def known_types(self) -> tuple[list[str], list[str]]:
-        return list(self.workflows), list(self.activities)
-
-    def require(self, workflow_type: str) -> Callable:
-        if workflow_type not in self.workflows:
-            raise NotRegisteredError(f"workflow type {workflow_type!r} is not registered (known: {', '.join(self.workflows)})")
-        return self.workflows[workflow_type]
-
-
-def _td(seconds: float):
-    from datetime import timedelta
-
-    return timedelta(seconds=seconds)

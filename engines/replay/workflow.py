@@ -15,3 +15,11 @@ def defn(fn: F | None = None, *, name: str | None = None) -> Any:
         return f
 
     return mark(fn) if fn is not None else mark
+
+
+def workflow_name(fn: Callable | str) -> str:
+    """A workflow's type name: the `workflow.defn(name=...)` name, else the function's name."""
+    if isinstance(fn, str):
+        return fn
+    name = getattr(fn, "__workflow_name__", None) or getattr(fn, "__name__", None)
+    return name if isinstance(name, str) else str(fn)
