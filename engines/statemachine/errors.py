@@ -68,9 +68,6 @@ class StatesError(Exception):
         self.error = error
         self.cause = cause
 
-    def as_output(self) -> dict:
-        return {"Error": self.error, "Cause": self.cause}
-
 
 def error_matches(error_equals: list[str], error: str) -> bool:
     """Does a retrier's or catcher's ErrorEquals match this error name? (the AWS rules)"""

@@ -1,42 +1,106 @@
-"""Where executions live: SQLite tables for state machine versions, executions, their history
-(with Step Functions' event names) and task tokens.
+"""GetExecutionHistory's vocabulary: the event types this engine writes, and one event row.
 
-Every transition is one transaction that appends the new history events and rewrites the
-execution's runtime snapshot (its threads: which state each branch is in, what it waits for,
-until when). Killing the process between two transitions loses nothing: a new `Engine` on the
-same file reloads the snapshot and carries on. The virtual time is saved alongside, so a
-restarted process's clock can be set back to where the dead one stood.
+The names are Step Functions' own (`TaskStateEntered`, `LambdaFunctionScheduled`, …), so a
+history read here looks like one read from AWS. Events named after a state type or a task
+integration are built with `HistoryEventType.of_state` / `of_task`, which refuse a name AWS
+does not have.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from engines import jsonio
-from engines.store import Store
 
-ENGINE = "statemachine"
-SCHEMA_VERSION = 1
-DDL = """
-CREATE TABLE sfn_state_machines (
-    name TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL, created TEXT NOT NULL,
-    PRIMARY KEY (name, version)
-);
-CREATE TABLE sfn_executions (
-    arn TEXT PRIMARY KEY, name TEXT NOT NULL, state_machine TEXT NOT NULL, version INTEGER NOT NULL,
-    status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
-    start TEXT NOT NULL, stop TEXT, runtime TEXT NOT NULL, next_event INTEGER NOT NULL
-);
-CREATE TABLE sfn_history (
-    execution TEXT NOT NULL, id INTEGER NOT NULL, previous INTEGER NOT NULL, timestamp TEXT NOT NULL,
-    type TEXT NOT NULL, state TEXT, details TEXT NOT NULL, PRIMARY KEY (execution, id)
-);
-CREATE TABLE sfn_tokens (
-    token TEXT PRIMARY KEY, execution TEXT NOT NULL, thread TEXT NOT NULL, status TEXT NOT NULL, answer TEXT
-);
-"""
-CLOCK_META = "statemachine.clock"
+class HistoryEventType(StrEnum):
+    """Every history event type this engine writes (the values are the strings stored in SQLite)."""
+
+    EXECUTION_STARTED = "ExecutionStarted"
+    EXECUTION_SUCCEEDED = "ExecutionSucceeded"
+    EXECUTION_FAILED = "ExecutionFailed"
+    EXECUTION_ABORTED = "ExecutionAborted"
+    EXECUTION_TIMED_OUT = "ExecutionTimedOut"
+
+    PASS_STATE_ENTERED = "PassStateEntered"
+    PASS_STATE_EXITED = "PassStateExited"
+    TASK_STATE_ENTERED = "TaskStateEntered"
+    TASK_STATE_EXITED = "TaskStateExited"
+    CHOICE_STATE_ENTERED = "ChoiceStateEntered"
+    CHOICE_STATE_EXITED = "ChoiceStateExited"
+    WAIT_STATE_ENTERED = "WaitStateEntered"
+    WAIT_STATE_EXITED = "WaitStateExited"
+    SUCCEED_STATE_ENTERED = "SucceedStateEntered"
+    SUCCEED_STATE_EXITED = "SucceedStateExited"
+    FAIL_STATE_ENTERED = "FailStateEntered"
+    PARALLEL_STATE_ENTERED = "ParallelStateEntered"
+    PARALLEL_STATE_EXITED = "ParallelStateExited"
+    MAP_STATE_ENTERED = "MapStateEntered"
+    MAP_STATE_EXITED = "MapStateExited"
+
+    # Task states: `Task*` for service integrations, `LambdaFunction*` for legacy Lambda ARNs,
+    # `Activity*` for activities.
+    TASK_SCHEDULED = "TaskScheduled"
+    TASK_STARTED = "TaskStarted"
+    TASK_SUBMITTED = "TaskSubmitted"
+    TASK_SUCCEEDED = "TaskSucceeded"
+    TASK_FAILED = "TaskFailed"
+    TASK_TIMED_OUT = "TaskTimedOut"
+    LAMBDA_FUNCTION_SCHEDULED = "LambdaFunctionScheduled"
+    LAMBDA_FUNCTION_STARTED = "LambdaFunctionStarted"
+    LAMBDA_FUNCTION_SUCCEEDED = "LambdaFunctionSucceeded"
+    LAMBDA_FUNCTION_FAILED = "LambdaFunctionFailed"
+    LAMBDA_FUNCTION_TIMED_OUT = "LambdaFunctionTimedOut"
+    ACTIVITY_SCHEDULED = "ActivityScheduled"
+    ACTIVITY_STARTED = "ActivityStarted"
+    ACTIVITY_SUCCEEDED = "ActivitySucceeded"
+    ACTIVITY_FAILED = "ActivityFailed"
+    ACTIVITY_TIMED_OUT = "ActivityTimedOut"
+
+    PARALLEL_STATE_STARTED = "ParallelStateStarted"
+    PARALLEL_STATE_SUCCEEDED = "ParallelStateSucceeded"
+    PARALLEL_STATE_FAILED = "ParallelStateFailed"
+    MAP_STATE_STARTED = "MapStateStarted"
+    MAP_STATE_SUCCEEDED = "MapStateSucceeded"
+    MAP_STATE_FAILED = "MapStateFailed"
+    MAP_ITERATION_STARTED = "MapIterationStarted"
+    MAP_ITERATION_SUCCEEDED = "MapIterationSucceeded"
+    MAP_ITERATION_FAILED = "MapIterationFailed"
+    MAP_ITERATION_ABORTED = "MapIterationAborted"
+
+    @classmethod
+    def of_state(cls, state_type: str, what: str) -> HistoryEventType:
+        """`<Type>State<what>`: `of_state("Map", "Exited")` is MapStateExited (ValueError if AWS has none)."""
+        return _named(f"{state_type}State{what}")
+
+    @classmethod
+    def of_task(cls, prefix: str, what: str) -> HistoryEventType:
+        """`<prefix><what>` for a Task's integration (a TaskEventPrefix): `of_task("LambdaFunction", "Failed")`."""
+        return _named(f"{prefix}{what}")
+
+    @property
+    def is_warning(self) -> bool:
+        """Failed, timed out or aborted: the trace shows these as warnings."""
+        return self.endswith(("Failed", "TimedOut", "Aborted"))
+
+
+def _named(value: str) -> HistoryEventType:
+    """The member with this value: a dict look-up (every event goes through here; Enum(value) is slow)."""
+    try:
+        return _BY_VALUE[value]
+    except KeyError:
+        raise ValueError(f"{value!r} is not a Step Functions history event type") from None
+
+
+_BY_VALUE: dict[str, HistoryEventType] = {t.value: t for t in HistoryEventType}
+
+
+class TaskEventPrefix(StrEnum):
+    """Which family of events a Task state's invocation writes (`<prefix>Scheduled`, …)."""
+
+    TASK = "Task"                       # service integrations, lambda:invoke
+    LAMBDA_FUNCTION = "LambdaFunction"  # legacy arn:aws:lambda:…:function:F resources
+    ACTIVITY = "Activity"               # activities
 
 
 @dataclass(frozen=True)
@@ -46,86 +110,10 @@ class HistoryEvent:
     id: int
     previous_event_id: int
     timestamp: str
-    type: str
+    type: HistoryEventType
     state: str | None
     details: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "previousEventId": self.previous_event_id, "timestamp": self.timestamp,
-                "type": self.type, "state": self.state, **({"details": self.details} if self.details else {})}
-
-
-class ExecutionStore:
-    """The engine's tables in one `Store` (which the services may share)."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._clock_written: str | None = None
-        store.ensure_schema(ENGINE, SCHEMA_VERSION, DDL)
-
-    # state machines -------------------------------------------------------------------------
-    def latest_version(self, name: str) -> int | None:
-        row = self.store.one("SELECT MAX(version) FROM sfn_state_machines WHERE name = ?", (name,))
-        return None if row is None or row[0] is None else int(row[0])
-
-    def add_version(self, name: str, definition: dict, created: str) -> int:
-        with self.store.transaction() as c:
-            row = c.execute("SELECT MAX(version) FROM sfn_state_machines WHERE name = ?", (name,)).fetchone()
-            version = (row[0] or 0) + 1
-            c.execute("INSERT INTO sfn_state_machines VALUES (?, ?, ?, ?)", (name, version, jsonio.dumps(definition), created))
-        return version
-
-    def definition(self, name: str, version: int) -> dict | None:
-        row = self.store.one("SELECT definition FROM sfn_state_machines WHERE name = ? AND version = ?", (name, version))
-        return None if row is None else jsonio.loads(row[0])
-
-    # executions -----------------------------------------------------------------------------
-    def insert_execution(self, row: dict) -> None:
-        with self.store.transaction() as c:
-            c.execute("INSERT INTO sfn_executions (arn, name, state_machine, version, status, input, start, runtime, next_event) "
-                      "VALUES (:arn, :name, :state_machine, :version, :status, :input, :start, :runtime, :next_event)", row)
-
-    def checkpoint(self, arn: str, fields: dict, events: list[tuple], clock_iso: str) -> None:
-        """One transition: new history rows + the execution's new snapshot, atomically."""
-        with self.store.transaction() as c:
-            if events:
-                c.executemany("INSERT INTO sfn_history VALUES (?, ?, ?, ?, ?, ?, ?)", events)
-            sets = ", ".join(f"{k} = :{k}" for k in fields)
-            c.execute(f"UPDATE sfn_executions SET {sets} WHERE arn = :arn", {**fields, "arn": arn})
-            if clock_iso != self._clock_written:
-                self.store.set_meta(CLOCK_META, clock_iso)
-        self._clock_written = clock_iso
-
-    def execution(self, arn: str) -> dict | None:
-        row = self.store.one("SELECT * FROM sfn_executions WHERE arn = ?", (arn,))
-        return None if row is None else dict(row)
-
-    def executions(self, status: str | None = None) -> list[dict]:
-        sql = "SELECT * FROM sfn_executions" + (" WHERE status = ?" if status else "") + " ORDER BY start, arn"
-        return [dict(r) for r in self.store.query(sql, (status,) if status else ())]
-
-    def history(self, arn: str) -> list[HistoryEvent]:
-        rows = self.store.query("SELECT id, previous, timestamp, type, state, details FROM sfn_history "
-                                "WHERE execution = ? ORDER BY id", (arn,))
-        return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], jsonio.loads(r[5])) for r in rows]
-
-    # task tokens ----------------------------------------------------------------------------
-    def add_token(self, token: str, arn: str, thread: str) -> None:
-        with self.store.transaction() as c:
-            c.execute("INSERT INTO sfn_tokens VALUES (?, ?, ?, 'waiting', NULL)", (token, arn, thread))
-
-    def token(self, token: str) -> dict | None:
-        row = self.store.one("SELECT * FROM sfn_tokens WHERE token = ?", (token,))
-        return None if row is None else dict(row)
-
-    def set_token(self, token: str, status: str, answer: Any = None) -> None:
-        with self.store.transaction() as c:
-            c.execute("UPDATE sfn_tokens SET status = ?, answer = ? WHERE token = ?",
-                      (status, None if answer is None else jsonio.dumps(answer), token))
-
-    def close_tokens(self, arn: str) -> None:
-        with self.store.transaction() as c:
-            c.execute("UPDATE sfn_tokens SET status = 'closed' WHERE execution = ? AND status != 'closed'", (arn,))
-
-    def clock(self) -> str | None:
-        return self.store.get_meta(CLOCK_META)
+                "type": self.type.value, "state": self.state, **({"details": self.details} if self.details else {})}

@@ -14,7 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from engines.statemachine.errors import INTRINSIC, StatesError
 
@@ -57,7 +57,7 @@ class _Parser:
         while self.pos < len(self.t) and self.t[self.pos] in " \t\n":
             self.pos += 1
 
-    def fail(self, what: str):
+    def fail(self, what: str) -> NoReturn:
         raise IntrinsicSyntaxError(f"{what} at position {self.pos} of {self.t!r}")
 
     def call(self) -> Call:

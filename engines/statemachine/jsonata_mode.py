@@ -10,16 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import threading
 import uuid
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from engines.statemachine.errors import QUERY_EVALUATION, StatesError
 
 _HASH = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 
 
-def is_expression(value: Any) -> bool:
+def is_expression(value: Any) -> TypeGuard[str]:
+    """Is this field value a `{% … %}` JSONata expression (rather than a literal)?"""
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
 
 
@@ -48,9 +50,17 @@ _EXTRAS = {
 }
 
 
+def compile_expression(body: str) -> Any:
+    """Compile a JSONata body once per thread; raises StatesError(QueryEvaluationError) on bad syntax.
+
+    Per thread, because a compiled `jsonata.Jsonata` is not a pure value: every `evaluate` writes
+    its own timestamp into it (what `$now()` reads), so two threads must not share one.
+    """
+    return _compile(body, threading.get_ident())
+
+
 @lru_cache(maxsize=2048)
-def compile_expression(body: str):
-    """Compile a JSONata body once; raises StatesError(QueryEvaluationError) on bad syntax."""
+def _compile(body: str, thread: int) -> Any:
     import jsonata
 
     try:

@@ -2,6 +2,10 @@
 
 They check shapes (field names, types, required fields, Next-or-End); `validate.py` adds the
 checks that need the whole graph (targets, reachability, paths, States.ALL placement).
+
+The `Type` and `QueryLanguage` literals are plain strings, the same as asl.StateType and
+asl.QueryLanguage's values: with enum members pydantic's messages would read
+"<QueryLanguage.JSONPATH: 'JSONPath'>" instead of 'JSONPath'.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engines.statemachine.asl import StateType
 
 
 class _M(BaseModel):
@@ -186,4 +192,5 @@ Branch.model_rebuild()
 ChoiceRule.model_rebuild()
 Definition.model_rebuild()
 
-STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+#: Every state Type name (the models' `Type` literals are these strings; pydantic discriminates on them).
+STATE_TYPES: tuple[str, ...] = tuple(StateType)

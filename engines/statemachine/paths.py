@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from engines.statemachine.errors import StatesError, RUNTIME
+from engines.statemachine.errors import RESULT_PATH, RUNTIME, StatesError
 
 _MISSING = object()
 _TOKEN = re.compile(r"""\.([A-Za-z_$][^.\[\]'"()*?\s]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\["((?:[^"\\]|\\.)*)"\]""")
@@ -32,7 +32,8 @@ def reference_steps(path: str) -> tuple[str | int, ...] | None:
         return ()
     if not path.startswith("$"):
         return None
-    pos, steps = 1, []
+    pos = 1
+    steps: list[str | int] = []
     while pos < len(path):
         m = _TOKEN.match(path, pos)
         if not m:
@@ -108,8 +109,6 @@ def select(doc: Any, path: str, context: Any = None, *, what: str = "path") -> A
 
 def put(doc: Any, path: str, value: Any) -> Any:
     """ResultPath: `doc` with `value` placed at the reference path (a copy; `$` replaces)."""
-    from engines.statemachine.errors import RESULT_PATH
-
     steps = reference_steps(path)
     if steps is None:
         raise StatesError(RESULT_PATH, f"ResultPath {path!r} is not a reference path")
@@ -118,7 +117,8 @@ def put(doc: Any, path: str, value: Any) -> Any:
     if not isinstance(doc, (dict, list)):
         raise StatesError(RESULT_PATH, f"Unable to apply ResultPath {path!r}: the state input is not an object")
     # Copy only the containers on the way down: the input stays untouched, the rest is shared.
-    root = cur = copy.copy(doc)
+    root: Any = copy.copy(doc)
+    cur: Any = root  # a dict or a list: each step checks which before it writes
     for i, s in enumerate(steps):
         last = i == len(steps) - 1
         if isinstance(s, int):

@@ -14,12 +14,30 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Literal
+from enum import StrEnum
+from typing import Any, Callable
 
 from engines.statemachine.errors import ResourceNotFound
+from engines.statemachine.history import TaskEventPrefix
 
-IntegrationKind = Literal["lambda", "lambda-invoke", "service", "activity"]
-Pattern = Literal["request-response", "callback", "sync"]
+
+
+class IntegrationKind(StrEnum):
+    """What stands behind a Resource ARN."""
+
+    LAMBDA = "lambda"                # arn:aws:lambda:…:function:F (legacy: LambdaFunction* events)
+    LAMBDA_INVOKE = "lambda-invoke"  # arn:aws:states:::lambda:invoke (Parameters.FunctionName)
+    SERVICE = "service"              # any other arn:aws:states:::service:api
+    ACTIVITY = "activity"            # arn:aws:states:…:activity:A (a worker answers the token)
+
+
+class IntegrationPattern(StrEnum):
+    """Step Functions' service integration patterns (the ARN suffix chooses one)."""
+
+    REQUEST_RESPONSE = "request-response"
+    CALLBACK = "callback"            # .waitForTaskToken
+    SYNC = "sync"                    # .sync / .sync:2 (run a job)
+
 
 _LAMBDA_ARN = re.compile(r"^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$")
 _ACTIVITY_ARN = re.compile(r"^arn:aws[\w-]*:states:[^:]*:[^:]*:activity:(.+)$")
@@ -32,30 +50,33 @@ class ResourceRef:
 
     arn: str
     kind: IntegrationKind
-    pattern: Pattern
+    pattern: IntegrationPattern
     name: str  # the function / activity / service:api name used for lookup
 
     @property
-    def history_prefix(self) -> str:
+    def history_prefix(self) -> TaskEventPrefix:
         """Legacy Lambda ARNs write LambdaFunction* events, activities Activity*, the rest Task*."""
-        return {"lambda": "LambdaFunction", "activity": "Activity"}.get(self.kind, "Task")
+        if self.kind == IntegrationKind.LAMBDA:
+            return TaskEventPrefix.LAMBDA_FUNCTION
+        return TaskEventPrefix.ACTIVITY if self.kind == IntegrationKind.ACTIVITY else TaskEventPrefix.TASK
 
 
 def parse_resource(arn: str, parameters: Any = None) -> ResourceRef:
     """Classify a Resource ARN; for `lambda:invoke` the function comes from Parameters.FunctionName."""
     if m := _LAMBDA_ARN.match(arn):
-        return ResourceRef(arn, "lambda", "request-response", m.group(1))
+        return ResourceRef(arn, IntegrationKind.LAMBDA, IntegrationPattern.REQUEST_RESPONSE, m.group(1))
     if m := _ACTIVITY_ARN.match(arn):
-        return ResourceRef(arn, "activity", "callback", m.group(1))
+        return ResourceRef(arn, IntegrationKind.ACTIVITY, IntegrationPattern.CALLBACK, m.group(1))
     if m := _SERVICE_ARN.match(arn):
         service, api, suffix = m.group(1), m.group(2) or "", m.group(3) or ""
-        pattern: Pattern = "callback" if suffix == ".waitForTaskToken" else "sync" if suffix.startswith(".sync") else "request-response"
+        pattern = (IntegrationPattern.CALLBACK if suffix == ".waitForTaskToken"
+                   else IntegrationPattern.SYNC if suffix.startswith(".sync") else IntegrationPattern.REQUEST_RESPONSE)
         if service == "lambda" and api == "invoke":
             fn = parameters.get("FunctionName") if isinstance(parameters, dict) else None
             name = function_name(fn) if isinstance(fn, str) else ""
-            return ResourceRef(arn, "lambda-invoke", pattern, name)
-        return ResourceRef(arn, "service", pattern, f"{service}:{api}" if api else service)
-    return ResourceRef(arn, "service", "request-response", arn)
+            return ResourceRef(arn, IntegrationKind.LAMBDA_INVOKE, pattern, name)
+        return ResourceRef(arn, IntegrationKind.SERVICE, pattern, f"{service}:{api}" if api else service)
+    return ResourceRef(arn, IntegrationKind.SERVICE, IntegrationPattern.REQUEST_RESPONSE, arn)
 
 
 def function_name(fn: str) -> str:
@@ -102,7 +123,7 @@ def error_of(exc: BaseException, ref: ResourceRef) -> tuple[str, str]:
         return exc.error, exc.cause
     name = getattr(exc, "type_name", None) or type(exc).__name__
     message = str(exc)
-    if ref.kind in ("lambda", "lambda-invoke"):
+    if ref.kind in (IntegrationKind.LAMBDA, IntegrationKind.LAMBDA_INVOKE):
         return name, json.dumps({"errorMessage": message, "errorType": name})
     return name, message
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engines.statemachine import intrinsics, jsonata_mode, paths
+from engines.statemachine.asl import DEFAULT_QUERY_LANGUAGE, QueryLanguage, StateType
 from engines.statemachine.choice import ALL_COMPARATORS, parse_timestamp
 from engines.statemachine.errors import ALL, PREDEFINED, DefinitionError
 from engines.statemachine.models import STATE_TYPES, Definition
@@ -66,10 +67,9 @@ def validate(data: Any) -> list[str]:
         Definition.model_validate(data)
     except ValidationError as exc:
         problems.extend(_pydantic_messages(exc))
-    top_ql = data.get("QueryLanguage", "JSONPath")
+    top_ql = data.get("QueryLanguage", DEFAULT_QUERY_LANGUAGE)
     _scope(data, "", top_ql, problems)
-    seen: set[str] = set()
-    return [p for p in problems if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(problems))  # each problem once, in the order found
 
 
 def _where(loc: tuple) -> str:
@@ -124,8 +124,8 @@ def _scope(scope: dict, prefix: str, ql: str, problems: list[str]) -> None:
         if not isinstance(state, dict):
             continue
         label = f"state {prefix + name!r}"
-        sql = state.get("QueryLanguage", ql)
-        if ql == "JSONata" and state.get("QueryLanguage") == "JSONPath":
+        sql: str = state.get("QueryLanguage", ql)
+        if ql == QueryLanguage.JSONATA and state.get("QueryLanguage") == QueryLanguage.JSONPATH:
             problems.append(f"{label}: field 'QueryLanguage': cannot go back to JSONPath under a JSONata definition")
         targets = _targets(state)
         for field, target in targets:
@@ -133,14 +133,14 @@ def _scope(scope: dict, prefix: str, ql: str, problems: list[str]) -> None:
                 problems.append(f"{label}: field '{field}' names {target!r}, which is not a state in this scope")
         edges[name] = [t for _, t in targets]
         typ = state.get("Type")
-        if state.get("End") is True or typ in ("Succeed", "Fail"):
+        if state.get("End") is True or typ in (StateType.SUCCEED, StateType.FAIL):
             terminal = True
         _state_checks(state, label, sql, problems)
-        if typ == "Parallel":
+        if typ == StateType.PARALLEL:
             for i, branch in enumerate(state.get("Branches") or []):
                 if isinstance(branch, dict):
                     _scope(branch, f"{prefix}{name}.Branches[{i}].", branch.get("QueryLanguage", sql), problems)
-        if typ == "Map":
+        if typ == StateType.MAP:
             proc = state.get("ItemProcessor") or state.get("Iterator")
             if isinstance(proc, dict):
                 _scope(proc, f"{prefix}{name}.ItemProcessor.", proc.get("QueryLanguage", sql), problems)
@@ -175,7 +175,7 @@ def _targets(state: dict) -> list[tuple[str, str]]:
 
 def _state_checks(state: dict, label: str, ql: str, problems: list[str]) -> None:
     typ = state.get("Type")
-    if typ == "Wait":
+    if typ == StateType.WAIT:
         present = [f for f in WAIT_FIELDS if f in state]
         if len(present) != 1:
             got = ", ".join(present) if present else "none"
@@ -185,11 +185,11 @@ def _state_checks(state: dict, label: str, ql: str, problems: list[str]) -> None
             problems.append(f"{label}: field 'Timestamp': {ts!r} is not an RFC 3339 timestamp like 2026-01-31T00:00:00Z")
         if isinstance(state.get("Seconds"), int) and state["Seconds"] < 0:
             problems.append(f"{label}: field 'Seconds' must not be negative")
-    if typ == "Fail":
+    if typ == StateType.FAIL:
         for a, b in (("Error", "ErrorPath"), ("Cause", "CausePath")):
             if a in state and b in state:
                 problems.append(f"{label}: has both {a} and {b}; use one")
-    if typ == "Task":
+    if typ == StateType.TASK:
         t, h = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
         if isinstance(t, int) and isinstance(h, int) and h >= t:
             problems.append(f"{label}: HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})")
@@ -211,12 +211,12 @@ def _state_checks(state: dict, label: str, ql: str, problems: list[str]) -> None
                 if isinstance(e, str) and e.startswith("States.") and e not in PREDEFINED:
                     problems.append(f"{label}: {kind}[{i}] ErrorEquals: {e!r} is not a predefined error name")
             if kind == "Catch":
-                if ql == "JSONata" and "ResultPath" in item:
+                if ql == QueryLanguage.JSONATA and "ResultPath" in item:
                     problems.append(f"{label}: Catch[{i}] field 'ResultPath' is JSONPath-only; use Output in JSONata mode")
                 rp = item.get("ResultPath")
                 if isinstance(rp, str) and not paths.is_reference_path(rp):
                     problems.append(f"{label}: Catch[{i}] field 'ResultPath': {rp!r} is not a reference path (only . and [] allowed)")
-    if ql == "JSONata":
+    if ql == QueryLanguage.JSONATA:
         for f in JSONPATH_ONLY:
             if f in state:
                 problems.append(f"{label}: field '{f}' is JSONPath-only; in JSONata mode use Arguments/Output/Items")

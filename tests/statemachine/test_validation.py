@@ -51,3 +51,11 @@ def test_load_definition_reports_json_position_and_lists_all():
     with pytest.raises(DefinitionError) as exc:
         load_definition({"StartAt": "Z", "States": {"A": {"Type": "Succeed"}}})
     assert "StartAt 'Z' is not a state" in str(exc.value)
+
+
+def test_a_map_needs_exactly_one_item_processor():
+    proc = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    assert "state 'M': needs exactly one of ItemProcessor or Iterator" in problems({"M": {"Type": "Map", "End": True}}, "M")
+    both = problems({"M": {"Type": "Map", "End": True, "ItemProcessor": proc, "Iterator": proc}}, "M")
+    assert "state 'M': needs exactly one of ItemProcessor or Iterator" in both
+    assert problems({"M": {"Type": "Map", "End": True, "Iterator": proc}}, "M") == []

@@ -1,0 +1,55 @@
+"""A state's error, handled as Step Functions does: the first matching retrier, else the first matching catcher.
+
+A retrier matches by ErrorEquals (errors.error_matches: States.ALL, States.TaskFailed and the
+terminal errors follow AWS) and, while it has attempts left, puts the thread in RETRY until its
+back-off (retry.retry_delay) is due; once a matching retrier is used up, no later retrier is
+tried. A catcher sends the thread to its Next with the error object placed by its ResultPath (or
+Output) and applies its Assign. With neither, the thread fails with the error.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engines.statemachine import dataflow
+from engines.statemachine.errors import error_matches
+from engines.statemachine.execution import Execution
+from engines.statemachine.history import HistoryEventType
+from engines.statemachine.retry import retry_delay
+from engines.statemachine.runtime import Runtime
+from engines.statemachine.threads import Phase, Thread
+from engines.statemachine.timestamps import iso
+from engines.trace import Severity
+
+#: The trace event for a scheduled retry (the engine's own: AWS history has no such event).
+RETRY_SCHEDULED = "RetryScheduled"
+
+
+def handle_error(rt: Runtime, ex: Execution, th: Thread, state: dict, error: str, cause: str) -> None:
+    """Retry if a retrier matches and has attempts left, else Catch, else fail the thread."""
+    if not th.active:
+        return
+    for i, retrier in enumerate(state.get("Retry") or []):
+        if error_matches(retrier["ErrorEquals"], error):
+            used = th.attempts.get(str(i), 0)
+            if used < retrier.get("MaxAttempts", 3):
+                delay = retry_delay(retrier, used, rt.rng)
+                th.attempts[str(i)] = used + 1
+                th.retry_count += 1
+                th.retry_delays.append(delay)
+                now = rt.clock.now()
+                th.phase, th.due = Phase.RETRY, iso(now + timedelta(seconds=delay))
+                rt.recorder.emit(now, RETRY_SCHEDULED, th.state, f"{th.state} failed with {error}; retry {used + 1} in {delay:g} s",
+                                 Severity.WARNING, execution=ex.name, error=error, delay=delay, attempt=used + 1)
+                rt.checkpoint(ex)
+                return
+            break
+    for catcher in state.get("Catch") or []:
+        if error_matches(catcher["ErrorEquals"], error):
+            output, variables = dataflow.caught(catcher, rt.view(ex, th, state), {"Error": error, "Cause": cause})
+            if variables is not None:
+                th.vars = variables
+            rt.event(ex, HistoryEventType.of_state(state["Type"], "Exited"), th.state, output=output, caught=error)
+            rt.goto(ex, th, {**state, "End": False}, output, catcher["Next"])
+            return
+    rt.thread_failed(ex, th, error, cause)

@@ -1,0 +1,182 @@
+"""Parallel and Map: fan out into child threads, join their results in order, fail fast or tolerate.
+
+A Parallel starts one thread per branch, all with the same effective input; a Map starts one per
+item (ItemSelector shapes each, `$$.Map.Item` names it), at most MaxConcurrency at a time. The
+parent waits in JOIN; each child that ends reports here. A failed branch aborts its siblings
+and fails the Parallel (`States.BranchFailed` if it gave no error); a failed item is kept as
+{"Error", "Cause"} while ToleratedFailureCount/Percentage allow, else the Map fails with
+`States.ExceedToleratedFailureThreshold` (or the item's error when nothing is tolerated). The
+parent's Retry/Catch then handle that error like any other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engines.statemachine import dataflow
+from engines.statemachine.asl import StateType
+from engines.statemachine.errors import BRANCH_FAILED, RUNTIME, TOLERATED, StatesError
+from engines.statemachine.execution import Execution
+from engines.statemachine.history import HistoryEventType
+from engines.statemachine.runtime import Runtime
+from engines.statemachine.scopes import branch_key, item_processor, map_key
+from engines.statemachine.tables import TokenStatus
+from engines.statemachine.threads import FanOut, MapItems, Phase, Thread, ThreadStatus
+
+
+def _fan(th: Thread) -> FanOut:
+    if th.fanout is None:
+        raise StatesError(RUNTIME, f"{th.state!r} is joining no branches or iterations")
+    return th.fanout
+
+
+def start(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
+    """…StateStarted and the children: every branch, or the first MaxConcurrency items."""
+    typ = state["Type"]
+    view = rt.view(ex, th, state)
+    fan = th.fanout = FanOut()
+    rt.event(ex, HistoryEventType.of_state(typ, "Started"), th.state)
+    if typ == StateType.PARALLEL:
+        data = dataflow.state_input(state, view)
+        branches = state["Branches"]
+        fan.results = [None] * len(branches)
+        for i, branch in enumerate(branches):
+            child = rt.new_thread(ex, th, branch_key(th.scope, th.state, i), branch["StartAt"], data, th.vars, slot=i)
+            fan.children.append(child.id)
+            rt.ready(ex, child)
+        fan.total = len(branches)
+    else:
+        if view.jsonata:
+            items = view.fill(state["Items"]) if "Items" in state else th.input
+        else:
+            data = dataflow.select_or_empty(th.input, state, "InputPath", view.context, view.variables)
+            items = view.read(state.get("ItemsPath", "$"), "ItemsPath", data)
+        if not isinstance(items, list):
+            raise StatesError(RUNTIME, f"Map {th.state!r}: the items must be an array, got {type(items).__name__}")
+        fan.total = len(items)
+        fan.results = [None] * len(items)
+        limit = state.get("MaxConcurrency") or 0
+        fan.map = MapItems(list(range(len(items))), items, int(limit) if isinstance(limit, (int, float)) else 0)
+        spawn_items(rt, ex, th, state)
+    th.phase = Phase.JOIN
+    rt.checkpoint(ex)
+
+
+def spawn_items(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
+    """Start Map iterations while items are left and MaxConcurrency allows."""
+    fan = _fan(th)
+    left = fan.map
+    if left is None:
+        raise StatesError(RUNTIME, f"{th.state!r} has no Map items to start")
+    running = len(fan.children) - fan.done
+    proc = item_processor(state)
+    selector = state.get("ItemSelector", state.get("Parameters"))
+    while left.pending_items and (left.limit <= 0 or running < left.limit):
+        i = left.pending_items.pop(0)
+        item = {"Index": i, "Value": left.items[i]}
+        value = item["Value"]
+        if selector is not None:
+            view = rt.view(ex, th, state, item=item)
+            if view.jsonata:
+                value = view.fill(selector)
+            else:
+                data = dataflow.select_or_empty(th.input, state, "InputPath", view.context, th.vars)
+                value = dataflow.apply_template(selector, data, view.context, th.vars)
+        child = rt.new_thread(ex, th, map_key(th.scope, th.state), proc["StartAt"], value, th.vars, slot=i, item=item)
+        fan.children.append(child.id)
+        rt.event(ex, HistoryEventType.MAP_ITERATION_STARTED, th.state, index=i)
+        rt.ready(ex, child)
+        running += 1
+    if not left.pending_items:
+        left.items = []
+
+
+def join(rt: Runtime, ex: Execution, th: Thread, state: dict) -> bool:
+    """Every child is back: …StateSucceeded and leave with the results in order (False: not yet)."""
+    fan = _fan(th)
+    if fan.done < fan.total:
+        return False
+    rt.event(ex, HistoryEventType.of_state(state["Type"], "Succeeded"), th.state)
+    drop_children(ex, th)
+    rt.exit(ex, th, state, fan.results)
+    return True
+
+
+def child_finished(rt: Runtime, ex: Execution, child: Thread, ok: bool, output: Any, error: str = "",
+                   cause: str = "") -> None:
+    """A branch or iteration ended: record it, and fail the parent or start the next item if need be."""
+    assert child.parent is not None
+    parent = ex.threads[child.parent]
+    if not parent.active or parent.phase != Phase.JOIN:
+        return
+    state = rt.state_of(ex, parent)
+    fan = _fan(parent)
+    fan.done += 1
+    is_map = state["Type"] == StateType.MAP
+    if is_map:
+        rt.event(ex, HistoryEventType.MAP_ITERATION_SUCCEEDED if ok else HistoryEventType.MAP_ITERATION_FAILED,
+                 parent.state, index=child.slot, **({} if ok else {"error": error, "cause": cause}))
+    if ok:
+        fan.results[child.slot] = output
+    elif not is_map:
+        abort_children(rt, ex, parent)
+        rt.event(ex, HistoryEventType.PARALLEL_STATE_FAILED, parent.state, error=error, cause=cause)
+        _fail_parent(rt, ex, parent, state, error or BRANCH_FAILED, cause)
+        return
+    else:
+        fan.failures += 1
+        fan.results[child.slot] = {"Error": error, "Cause": cause}
+        count = state.get("ToleratedFailureCount")
+        pct = state.get("ToleratedFailurePercentage")
+        tolerated = count is not None or pct is not None
+        over = (not tolerated) or (count is not None and fan.failures > count) or \
+               (pct is not None and fan.failures * 100.0 / max(fan.total, 1) > pct)
+        if over:
+            abort_children(rt, ex, parent)
+            err = TOLERATED if tolerated else error
+            why = f"{fan.failures} of {fan.total} items failed" if tolerated else cause
+            rt.event(ex, HistoryEventType.MAP_STATE_FAILED, parent.state, error=err, cause=why)
+            _fail_parent(rt, ex, parent, state, err, why)
+            return
+    if is_map:
+        spawn_items(rt, ex, parent, state)
+    rt.ready(ex, parent)
+
+
+def _fail_parent(rt: Runtime, ex: Execution, th: Thread, state: dict, error: str, cause: str) -> None:
+    """The Parallel/Map failed: its children go, its Retry/Catch take the error, and it steps on if still active."""
+    drop_children(ex, th)
+    rt.state_error(ex, th, state, error, cause)
+    if th.active:
+        rt.ready(ex, th)
+
+
+def abort_children(rt: Runtime, ex: Execution, th: Thread) -> None:
+    state = rt.state_of(ex, th)
+    for cid in th.fanout.children if th.fanout is not None else []:
+        child = ex.threads.get(cid)
+        if child and child.active:
+            abort_thread(rt, ex, child)
+            if state["Type"] == StateType.MAP:
+                rt.event(ex, HistoryEventType.MAP_ITERATION_ABORTED, th.state, index=child.slot)
+
+
+def abort_thread(rt: Runtime, ex: Execution, th: Thread) -> None:
+    """ABORTED, its token closed, and the same for its own children if it is joining some."""
+    th.status = ThreadStatus.ABORTED
+    if th.token:
+        rt.tables.set_token(th.token, TokenStatus.CLOSED)
+    if th.phase == Phase.JOIN and th.fanout is not None:
+        for cid in th.fanout.children:
+            child = ex.threads.get(cid)
+            if child and child.active:
+                abort_thread(rt, ex, child)
+
+
+def drop_children(ex: Execution, th: Thread) -> None:
+    """Finished child threads leave the snapshot once the parent holds their result."""
+    if th.fanout is None:
+        return
+    for cid in th.fanout.children:
+        ex.threads.pop(cid, None)
+    th.fanout.children = []

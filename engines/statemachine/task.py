@@ -1,0 +1,180 @@
+"""The Task state: invoke a Resource, wait for its callback or Deferred answer, time it out.
+
+A Task's life in one thread: INVOKE (schedule, start, call the bound callable) → done at once
+(request-response), or CALLBACK (`.waitForTaskToken` / activities: wait for SendTaskSuccess /
+SendTaskFailure on its token, or for TimeoutSeconds / HeartbeatSeconds), or PENDING (a
+`Deferred` answer due after virtual seconds). Timeouts and heartbeats are due times on the
+clock; a heartbeat expiry is reported as `States.Timeout`, as AWS does. The event names follow
+the integration: `Task*`, `LambdaFunction*` (legacy Lambda ARNs) or `Activity*`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from engines import jsonio
+from engines.statemachine import dataflow, jsonata_mode
+from engines.statemachine.errors import RUNTIME, TIMEOUT, StatemachineError, StatesError
+from engines.statemachine.execution import Execution
+from engines.statemachine.history import HistoryEventType, TaskEventPrefix
+from engines.statemachine.resources import (
+    Deferred, IntegrationKind, IntegrationPattern, TaskContext, error_of, parse_resource,
+)
+from engines.statemachine.runtime import Runtime
+from engines.statemachine.tables import TokenStatus
+from engines.statemachine.threads import PendingAnswer, Phase, TaskRun, Thread
+from engines.statemachine.timestamps import iso, parse_iso
+
+LAMBDA_NOT_FOUND = "Lambda.ResourceNotFoundException"
+
+
+def _run(th: Thread) -> TaskRun:
+    if th.task is None:
+        raise StatesError(RUNTIME, f"task state {th.state!r} has no invocation to continue")
+    return th.task
+
+
+def invoke(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
+    """Schedule and start the task, then call its callable (at least once: a crash after the checkpoint re-runs it)."""
+    ref = parse_resource(state["Resource"], state.get("Parameters") or state.get("Arguments"))
+    callback = ref.pattern == IntegrationPattern.CALLBACK
+    lambda_invoke = ref.kind == IntegrationKind.LAMBDA_INVOKE
+    task = th.task = TaskRun(ref.history_prefix)
+    if th.token:
+        rt.tables.set_token(th.token, TokenStatus.CLOSED)  # a re-run after a crash: the old token is dead
+    if callback:
+        th.token = uuid.uuid4().hex + uuid.uuid4().hex
+        rt.tables.add_token(th.token, ex.arn, th.id)
+    payload = dataflow.state_input(state, rt.view(ex, th, state))
+    if isinstance(payload, dict) and lambda_invoke:
+        ref = parse_resource(state["Resource"], payload)  # the same kind and pattern; the function may differ
+    rt.event(ex, HistoryEventType.of_task(task.prefix, "Scheduled"), th.state, resource=state["Resource"], input=payload)
+    rt.event(ex, HistoryEventType.of_task(task.prefix, "Started"), th.state)
+    now = rt.clock.now()
+    timeout = seconds(rt, ex, th, state, "TimeoutSeconds")
+    heartbeat = seconds(rt, ex, th, state, "HeartbeatSeconds")
+    task.deadline = iso(now + timedelta(seconds=timeout)) if timeout else None
+    task.hb_due = iso(now + timedelta(seconds=heartbeat)) if heartbeat and callback else None
+    rt.checkpoint(ex)  # the task is scheduled: a crash from here re-runs it (at-least-once, as AWS)
+    try:
+        fn = rt.resources.resolve(ref)
+    except StatemachineError as exc:
+        failed(rt, ex, th, state, RUNTIME if ref.kind != IntegrationKind.LAMBDA else LAMBDA_NOT_FOUND, str(exc))
+        return
+    call_input = payload.get("Payload", {}) if lambda_invoke and isinstance(payload, dict) else payload
+    ctx = TaskContext(ex.name, th.state, th.token, th.retry_count, now, ref, rt.facade)
+    key = (ex.arn, th.id)
+    rt.invoking.add(key)
+    try:
+        result = fn(call_input, ctx)
+    except StatesError:
+        raise
+    except Exception as exc:  # the callable's failure is the task's failure, as Lambda reports it
+        error, cause = error_of(exc, ref)
+        failed(rt, ex, th, state, error, cause)
+        return
+    finally:
+        rt.invoking.discard(key)
+    if isinstance(result, Deferred):
+        due = now + timedelta(seconds=result.seconds)
+        task.pending = PendingAnswer(result.value, result.error, result.cause)
+        if task.deadline and parse_iso(task.deadline) < due:
+            due, task.pending = parse_iso(task.deadline), None
+        th.phase, th.due = Phase.PENDING, iso(due)
+        return
+    if callback:
+        if task.prefix == TaskEventPrefix.TASK:
+            rt.event(ex, HistoryEventType.TASK_SUBMITTED, th.state, output=result)
+        dues = [d for d in (task.deadline, task.hb_due) if d]
+        th.phase, th.due = Phase.CALLBACK, min(dues) if dues else None
+        return
+    if lambda_invoke:
+        result = {"ExecutedVersion": "$LATEST", "Payload": result, "SdkHttpMetadata": {"HttpStatusCode": 200},
+                  "SdkResponseMetadata": {}, "StatusCode": 200}
+    succeeded(rt, ex, th, state, result)
+
+
+def poll_callback(rt: Runtime, ex: Execution, th: Thread, state: dict) -> bool:
+    """A waiting callback task: answered (→ succeeded/failed), timed out, or still waiting (False)."""
+    tok = rt.tables.token(th.token) if th.token else None
+    if tok and tok["status"] == TokenStatus.ANSWERED:
+        answer = jsonio.loads(tok["answer"])
+        rt.tables.set_token(tok["token"], TokenStatus.CLOSED, answer)
+        if answer["ok"]:
+            succeeded(rt, ex, th, state, answer["output"])
+        else:
+            failed(rt, ex, th, state, answer["error"], answer["cause"])
+        return True
+    now = rt.clock.now()
+    if th.due and parse_iso(th.due) <= now:
+        task = _run(th)
+        if th.token:
+            rt.tables.set_token(th.token, TokenStatus.CLOSED)
+        hb = task.hb_due and parse_iso(task.hb_due) <= now
+        by_heartbeat = hb and not (task.deadline and task.hb_due and task.deadline <= task.hb_due)
+        timed_out(rt, ex, th, state, heartbeat=bool(by_heartbeat))
+        return True
+    return False
+
+
+def settle_pending(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
+    """A Deferred answer is due: its value, its error, or (if TimeoutSeconds came first) a timeout."""
+    task = _run(th)
+    pending, task.pending = task.pending, None
+    if pending is None:
+        timed_out(rt, ex, th, state, heartbeat=False)
+    elif pending.error:
+        failed(rt, ex, th, state, pending.error, pending.cause)
+    else:
+        succeeded(rt, ex, th, state, pending.value)
+
+
+def heartbeat(rt: Runtime, ex: Execution, th: Thread) -> None:
+    """SendTaskHeartbeat: HeartbeatSeconds count again from now (no history event, as in AWS)."""
+    state = rt.state_of(ex, th)
+    hb = seconds(rt, ex, th, state, "HeartbeatSeconds")
+    if hb and th.task is not None:
+        task = th.task
+        task.hb_due = iso(rt.clock.now() + timedelta(seconds=hb))
+        th.due = min(x for x in (task.deadline, task.hb_due) if x)
+        rt.checkpoint(ex)
+        rt.arm(ex)
+
+
+def succeeded(rt: Runtime, ex: Execution, th: Thread, state: dict, result: Any) -> None:
+    rt.event(ex, HistoryEventType.of_task(_run(th).prefix, "Succeeded"), th.state, output=result)
+    th.token = None
+    rt.exit(ex, th, state, result)
+
+
+def failed(rt: Runtime, ex: Execution, th: Thread, state: dict, error: str, cause: str) -> None:
+    rt.event(ex, HistoryEventType.of_task(_run(th).prefix, "Failed"), th.state, error=error, cause=cause)
+    th.token = None
+    rt.state_error(ex, th, state, error, cause)
+
+
+def timed_out(rt: Runtime, ex: Execution, th: Thread, state: dict, *, heartbeat: bool) -> None:
+    cause = "The task did not send a heartbeat in time" if heartbeat else "The task ran longer than its TimeoutSeconds"
+    # AWS reports a heartbeat expiry as States.Timeout too (recorded AWS history; see research/asl.md §1.7).
+    rt.event(ex, HistoryEventType.of_task(_run(th).prefix, "TimedOut"), th.state, error=TIMEOUT, cause=cause)
+    th.token = None
+    rt.state_error(ex, th, state, TIMEOUT, cause)
+
+
+def seconds(rt: Runtime, ex: Execution, th: Thread, state: dict, field: str) -> float | None:
+    """TimeoutSeconds / HeartbeatSeconds: a number, a `…Path`, or a JSONata expression; None if absent."""
+    v: Any
+    if field + "Path" in state:
+        v = rt.view(ex, th, state).read(state[field + "Path"], field + "Path")
+    else:
+        v = state.get(field)
+        if jsonata_mode.is_expression(v):
+            view = rt.view(ex, th, state)
+            v = jsonata_mode.evaluate(v, view.states(), view.variables)
+    if v is None:
+        return None
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
+        raise StatesError(RUNTIME, f"{field} of {th.state!r} must be a positive number, got {v!r}")
+    return float(v)
