@@ -171,7 +171,10 @@ class CanvasScreen(Screen):
         letter, zone = widget.letter, event.zone
         if self.placement.get(letter) != zone:
             self.placement[letter] = zone
-            # A removed widget can't be re-mounted, so a fresh one goes into the zone.
+            # A removed widget can't be re-mounted, so a fresh one goes into the zone. Let go of focus
+            # first: removing the focused card would hand focus to its neighbour on the deck and
+            # scroll the deck to it, or not, depending on how busy the machine is.
+            self.set_focus(None, scroll_visible=False)
             await widget.remove()
             fresh = CardWidget(widget.card, compact=zone != "deck")
             await self.query_one(f"#zone-{zone}", EngineZone).mount(fresh)
