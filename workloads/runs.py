@@ -17,11 +17,8 @@ attribute and mypy knows its type:
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any, Callable, TypeVar
 
 from engines.errors import WorkflowCanvasError
@@ -112,20 +109,6 @@ class WorkloadRun:
                                 f"{type(self.details).__name__}, not {kind.__name__}")
         return self.details
 
-    @property
-    def extra(self) -> Mapping[str, Any]:
-        """Deprecated: the details and observations as the old read-only key view.
-
-        Kept only because tests/replay/test_order.py and tests/statemachine/test_order_workload.py
-        (not the workloads layer's to edit) still read `run.extra["..."]`; every other reader
-        uses the typed attributes. Delete this once those two files read attributes.
-        """
-        view: dict[str, Any] = {}
-        for record in (self.details, self.observed):
-            if record is not None:
-                view.update(_plain(record))
-        return MappingProxyType(view)
-
     def to_json(self) -> dict[str, Any]:
         """The `run --json` shape, per engine."""
         o = self.outcome
@@ -144,17 +127,6 @@ class WorkloadRun:
             "problems": list(o.problems),
             "trace": [e.model_dump(mode="json") for e in self.trace],
         }
-
-
-def _plain(record: Any) -> dict[str, Any]:
-    """A dataclass record as a dict, nested records too, leaving out fields it did not fill."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        if value is None:
-            continue
-        out[f.name] = _plain(value) if dataclasses.is_dataclass(value) else value
-    return out
 
 
 #: A Step Functions execution status as an Outcome status (one table for every workload).

@@ -2,6 +2,7 @@
 
 from engines.clock import day_of
 from engines.trace import OutcomeStatus
+from workloads.order_1001.observations import OrderObservations
 from workloads.order_1001.statemachine import SCENARIOS, definition, run
 
 
@@ -12,7 +13,7 @@ def test_happy_ships_on_day_30_after_the_callback_wait_times_out():
     ship = next(e for e in r.trace if e.kind == "LambdaFunctionSucceeded" and e.subject == "ShipPackage")
     assert day_of(ship.time) == 30
     assert "TaskTimedOut" in [e.kind for e in r.trace]
-    assert {s["name"] for s in r.extra["states"]} >= {"ChargeCard", "WaitForCancelOrder", "RefundCard"}
+    assert {s["name"] for s in r.statemachine.states} >= {"ChargeCard", "WaitForCancelOrder", "RefundCard"}
 
 
 def test_cancel_compensates_release_then_refund():
@@ -52,9 +53,10 @@ def test_sick_payment_retries_1_2_4_and_declined_fails_without_charge():
 
 def test_deploy_v2_keeps_the_running_version():
     r = run("deploy-v2")
-    assert r.extra["definition_version"] == 1
+    assert r.statemachine.definition_version == 1
     assert "FraudCheck" not in [e.subject for e in r.trace if e.data.get("execution") == "order-1001"]
-    assert r.extra["order_1002"]["version"] == 2 and "FraudCheck" in r.extra["order_1002"]["states"]
+    order_1002 = r.observed_as(OrderObservations).order_1002
+    assert order_1002 is not None and order_1002.version == 2 and "FraudCheck" in (order_1002.states or [])
 
 
 def test_every_scenario_runs_and_the_definition_is_valid_asl(tmp_path):

@@ -89,12 +89,3 @@ def test_asking_a_run_for_what_it_has_not_is_a_named_error():
         run.dag
     with pytest.raises(RunShapeError, match="observed EtlObservations, not OrderObservations"):
         run.observed_as(OrderObservations)
-
-
-def test_the_old_key_view_is_read_only_and_reads_the_typed_fields():
-    run = run_workload("order-1001", "replay", "sick-payment")
-    assert run.extra["history"] == run.replay.history
-    assert run.extra["payment_calls"] == run.observed_as(OrderObservations).payment_calls
-    assert "order_1002" not in run.extra  # fields a scenario never reached are left out
-    with pytest.raises(TypeError):
-        run.extra["history"] = []
