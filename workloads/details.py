@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from engines.dag import DagRunState, Scheduler, SensorMode, TaskInstanceState
-from engines.replay import Client, Worker
+from engines.replay import Client, EventType, Worker
 from engines.statemachine import Engine, state_list
 
 #: One event of a replay or Step Functions history as the engine prints it (JSON).
@@ -61,9 +61,9 @@ class ReplayDetails:
 
 def attempts(history: Sequence[HistoryRow]) -> dict[str, int]:
     """The attempt each activity finished on, read from the history (only the last try is recorded)."""
-    types = {row["id"]: row["attributes"]["activity_type"] for row in history if row["type"] == "ActivityTaskScheduled"}
+    types = {row["id"]: row["attributes"]["activity_type"] for row in history if row["type"] == EventType.ACTIVITY_TASK_SCHEDULED}
     return {types[row["attributes"]["scheduled_event_id"]]: int(row["attributes"]["attempt"])
-            for row in history if row["type"] == "ActivityTaskStarted"}
+            for row in history if row["type"] == EventType.ACTIVITY_TASK_STARTED}
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ def _run(args) -> int:
     from datetime import timedelta
 
     from engines.clock import EPOCH, VirtualClock
-    from engines.statemachine import Engine
+    from engines.statemachine import Engine, HistoryEventType
     from engines.statemachine.validate import load_definition
 
     definition = load_definition(args.file)
@@ -190,7 +190,7 @@ def _run(args) -> int:
     elif d["status"] != "RUNNING":
         result["error"], result["cause"] = d["error"], d["cause"]
     result["events"] = [e.type for e in engine.get_execution_history(arn)]
-    result["waits"] = [e.data["wait_seconds"] for e in trace if e.kind == "WaitStateEntered" and "wait_seconds" in e.data]
+    result["waits"] = [e.data["wait_seconds"] for e in trace if e.kind == HistoryEventType.WAIT_STATE_ENTERED and "wait_seconds" in e.data]
     result["retry_delays"] = [e.data["delay"] for e in trace if e.kind == "RetryScheduled"]
     if args.json:
         print_json(result)

@@ -14,9 +14,10 @@ import random as _random
 import uuid
 from asyncio import CancelledError
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, NoReturn
 
+from engines.clock import UTC
 from engines.replay import commands as cmd
 from engines.replay.activity import activity_name
 from engines.replay.errors import ActivityError, ContinueAsNewError, QueryError, failure_from
@@ -29,7 +30,6 @@ from engines.replay.workflow import workflow_name
 # workflow_name is also re-exported here: app/cli/replay_cmd.py imports it from this module
 __all__ = ["ChildWorkflowHandle", "SignalBox", "WorkflowContext", "WorkflowInfo", "run_seed", "workflow_name"]
 
-UTC = timezone.utc
 DEFAULT_START_TO_CLOSE = timedelta(seconds=10)
 
 

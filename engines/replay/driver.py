@@ -15,9 +15,10 @@ from __future__ import annotations
 import inspect
 from asyncio import CancelledError
 from collections import deque
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
+from engines.clock import UTC
 from engines.replay import commands as cmd
 from engines.replay.context import WorkflowContext, WorkflowInfo
 from engines.replay.errors import (
@@ -42,7 +43,6 @@ from engines.replay.history import (
 )
 from engines.replay.payloads import to_payload
 
-UTC = timezone.utc
 H = TypeVar("H", bound=WorkflowFuture)
 
 

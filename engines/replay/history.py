@@ -8,14 +8,13 @@ signals, cancel requests) and bookkeeping (workflow task lifecycle).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Iterable, Sequence
 
 from engines import jsonio
-from engines.clock import human_duration
+from engines.clock import UTC, human_duration
 
-UTC = timezone.utc
 
 
 class EventType(StrEnum):

@@ -8,13 +8,12 @@ transaction and read back before a worker polls.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from engines.clock import Clock, VirtualClock
+from engines.clock import Clock, UTC, VirtualClock
 from engines.replay.tables import CLOCK_META
 from engines.store import Store
 
-UTC = timezone.utc
 
 
 def to_datetime(ts: float) -> datetime:

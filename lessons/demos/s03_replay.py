@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from engines.replay import WorkerCrashed
+from engines.replay import EventType, TraceKind, WorkerCrashed
 from lessons.demos.engine import (
     DemoEngine,
     completed_steps,
@@ -66,12 +66,12 @@ def _result(eng: DemoEngine, second: Any, inject_random: bool, lines: list[str])
     events = eng.history()
     rows = [e.to_dict() for e in events]
     charge_calls = len(eng.calls("ChargeCard"))
-    recorded = next(e for e in events if e.event_type == "ActivityTaskCompleted"
+    recorded = next(e for e in events if e.event_type == EventType.ACTIVITY_TASK_COMPLETED
                     and e.attributes["activity_type"] == "ChargeCard").attributes["result"]
     lines.append(f"Worker 2 replays the code from the top. At ChargeCard the history already has event "
                  f"#{_completed_id(events, 'ChargeCard')}: it hands back the recorded result ({recorded['id']}, "
                  f"{money(recorded['amount_cents'])}) without calling the payment service.")
-    diverged = [t for t in eng.trace.events if t.kind == "NondeterminismError"]
+    diverged = [t for t in eng.trace.events if t.kind == TraceKind.NONDETERMINISM_ERROR]
     figures: dict[str, object] = {"charge_calls": charge_calls, "charges": len(eng.services.ledger().of("charge")),
                                   "replayed_events": second.stats.replayed_events,
                                   "statement_cents": eng.statement_cents(), "history_length": len(events)}
@@ -82,7 +82,7 @@ def _result(eng: DemoEngine, second: Any, inject_random: bool, lines: list[str])
         err = diverged[0]
         figures.update({"nondeterminism_event": err.data["event_id"], "recorded": err.data["recorded"],
                         "asked": err.data["asked"]})
-        failed = next(e for e in events if e.event_type == "WorkflowTaskFailed")
+        failed = next(e for e in events if e.event_type == EventType.WORKFLOW_TASK_FAILED)
         lines.append(f"On the next replay the coin comes up differently: {err.detail}.")
         lines.append(f"The engine appends {event_line(failed.to_dict())} and stops: the run stays open, frozen, "
                      "until fixed code replays it (scene 11's version gate is how).")
@@ -99,5 +99,5 @@ def _result(eng: DemoEngine, second: Any, inject_random: bool, lines: list[str])
 
 
 def _completed_id(events: list, step: str) -> int:
-    return next(e.event_id for e in events if e.event_type == "ActivityTaskCompleted"
+    return next(e.event_id for e in events if e.event_type == EventType.ACTIVITY_TASK_COMPLETED
                 and e.attributes["activity_type"] == step)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engines.replay import Worker
+from engines.replay import EventType, Worker
 from lessons.demos.engine import DemoEngine, money, plural, when
 from lessons.demos.result import DemoResult
 from workloads.order_1001.order import ORDER, ORDER_ID, WORKFLOW_ID
@@ -83,10 +83,10 @@ def _run_pool(eng: DemoEngine, pool: list[Worker], until: datetime) -> None:
 
 def _who_pulled(events: list, from_ts: float) -> list[str]:
     pulled = [e for e in events if e.ts >= from_ts and e.event_type in ("WorkflowTaskStarted", "ActivityTaskStarted")]
-    names = {e.event_id: e.attributes.get("activity_type") for e in events if e.event_type == "ActivityTaskScheduled"}
+    names = {e.event_id: e.attributes.get("activity_type") for e in events if e.event_type == EventType.ACTIVITY_TASK_SCHEDULED}
     out = []
     for e in pulled:
-        what = "the workflow task (replay)" if e.event_type == "WorkflowTaskStarted" else names.get(
+        what = "the workflow task (replay)" if e.event_type == EventType.WORKFLOW_TASK_STARTED else names.get(
             e.attributes.get("scheduled_event_id"), "an activity")
         out.append(f"  {when(e.ts)}: {e.attributes.get('identity')} pulled {what}")
     return out
@@ -94,8 +94,8 @@ def _who_pulled(events: list, from_ts: float) -> list[str]:
 
 def _queue_wait_seconds(events: list) -> float:
     """How long the workflow task scheduled by TimerFired sat in the queue before a worker pulled it."""
-    fired = next(e for e in events if e.event_type == "TimerFired")
-    scheduled = next(e for e in events if e.event_id > fired.event_id and e.event_type == "WorkflowTaskScheduled")
-    started = next(e for e in events if e.event_type == "WorkflowTaskStarted"
+    fired = next(e for e in events if e.event_type == EventType.TIMER_FIRED)
+    scheduled = next(e for e in events if e.event_id > fired.event_id and e.event_type == EventType.WORKFLOW_TASK_SCHEDULED)
+    started = next(e for e in events if e.event_type == EventType.WORKFLOW_TASK_STARTED
                    and e.attributes.get("scheduled_event_id") == scheduled.event_id)
     return started.ts - scheduled.ts

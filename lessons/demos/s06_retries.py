@@ -13,7 +13,7 @@ import itertools
 from datetime import timedelta
 
 from engines.clock import EPOCH, VirtualClock
-from engines.replay import RetryPolicy, workflow
+from engines.replay import EventType, RetryPolicy, workflow
 from lessons.demos.engine import DemoEngine, money, plural, when
 from lessons.demos.plain import cron, place_order
 from lessons.demos.result import DemoResult
@@ -45,9 +45,9 @@ def demo(initial_interval_s: int, backoff_coefficient: str, maximum_interval_s: 
         eng.client.start(order_with_policy, ORDER, policy.to_json(), id=WORKFLOW_ID)
         eng.worker().run()
         run = eng.workload_run("declined" if card_declined else "sick-payment")
-        attempts = [t for t in eng.trace.events if t.kind == "ActivityTaskStarted" and t.data.get("activity_type") == "ChargeCard"]
+        attempts = [t for t in eng.trace.events if t.kind == EventType.ACTIVITY_TASK_STARTED and t.data.get("activity_type") == "ChargeCard"]
         answers = [c["answer"] for c in eng.calls("ChargeCard")]
-        final = next((e for e in eng.history() if e.event_type == "ActivityTaskFailed"), None)
+        final = next((e for e in eng.history() if e.event_type == EventType.ACTIVITY_TASK_FAILED), None)
         rows = eng.rows()
     finally:
         eng.close()

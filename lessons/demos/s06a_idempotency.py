@@ -8,6 +8,7 @@ retry with the first result; without it the service charges again. Read from the
 
 from __future__ import annotations
 
+from engines.replay import EventType, TraceKind
 from lessons.demos.engine import money, money_lines, when
 from lessons.demos.result import DemoResult
 from workloads.order_1001 import replay
@@ -19,8 +20,8 @@ KEY = "order-1001-charge"
 
 def demo(idempotency_key: bool, crash_in_window: bool) -> DemoResult:
     run = replay.run("crash-window" if crash_in_window else "happy", idempotency=idempotency_key)
-    attempts = [t for t in run.trace if t.kind == "ActivityTaskStarted" and t.data.get("activity_type") == "ChargeCard"]
-    crashed = [t for t in run.trace if t.kind == "WorkerCrashed"]
+    attempts = [t for t in run.trace if t.kind == EventType.ACTIVITY_TASK_STARTED and t.data.get("activity_type") == "ChargeCard"]
+    crashed = [t for t in run.trace if t.kind == TraceKind.WORKER_CRASHED]
     answers = run.observed_as(OrderObservations).payment_calls or []
     charges = run.ledger.of("charge", ORDER_ID)
     statement = run.ledger.statement_cents(ORDER_ID)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engines.clock import EPOCH, VirtualClock, day_of
-from engines.replay import activity, workflow
+from engines.replay import EventType, activity, workflow
 from lessons.demos.engine import DemoEngine, plural, when, worker_seconds_held
 from lessons.demos.plain import ProcessCrashed, place_order
 from lessons.demos.result import DemoResult
@@ -122,8 +122,8 @@ def _durable_timer(crashes: int) -> dict[str, Any]:
                          f"next due time: {'none' if due is None else when(due)} (the timer, in the store).")
         eng.worker().run()
         events = eng.history()
-        started = next(e for e in events if e.event_type == "TimerStarted")
-        fired = next(e for e in events if e.event_type == "TimerFired")
+        started = next(e for e in events if e.event_type == EventType.TIMER_STARTED)
+        fired = next(e for e in events if e.event_type == EventType.TIMER_FIRED)
         during = [e for e in events if started.ts < e.ts < fired.ts]
         sent = next(e for e in eng.services.ledger(ORDER_ID).of("email") if SUBJECT in e.detail)
         held = 0.0 + worker_seconds_held([e for e in events if started.event_id <= e.event_id <= fired.event_id])

@@ -10,7 +10,7 @@ restarts with the same workflow id, a fresh history and the tick count carried o
 
 from __future__ import annotations
 
-from engines.replay import HistoryLimits
+from engines.replay import HistoryLimits, TraceKind
 from engines.trace import OutcomeStatus
 from lessons.demos.engine import plural
 from lessons.demos.result import DemoResult
@@ -42,7 +42,7 @@ def demo(fail_one_child: bool, continue_as_new: bool) -> DemoResult:
     lines.append(f"Ledger: {plural(len(shipped), 'shipment')} ({', '.join(shipped)})"
                  + ("; one child's failure did not touch its sibling." if fail_one_child else "."))
     runs = ticker["runs"]
-    warned = sum(1 for t in ticker["trace"] if t.kind == "HistorySizeWarning")
+    warned = sum(1 for t in ticker["trace"] if t.kind == TraceKind.HISTORY_SIZE_WARNING)
     lines.append(f"A loop of {TICKS} ticks (a durable timer each) against a history limit of warn {LIMITS.warn} / terminate "
                  f"{LIMITS.terminate} events (Temporal: 10,240 / 51,200; small here so it runs fast):")
     for n, r in enumerate(runs, 1):

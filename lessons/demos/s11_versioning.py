@@ -10,6 +10,7 @@ marker, so it takes the v1 path; #1002 records the marker and runs FraudCheck.
 
 from __future__ import annotations
 
+from engines.replay import EventType, TraceKind
 from lessons.demos.engine import (
     DemoEngine,
     event_line,
@@ -42,7 +43,7 @@ def demo(version_gate: bool) -> DemoResult:
         eng.worker(workflows=[v2]).run()
         old_events, new_events = eng.history(WORKFLOW_ID), eng.history(NEW_ID)
         d1, d2 = eng.client.describe(WORKFLOW_ID), eng.client.describe(NEW_ID)
-        diverged = [t for t in eng.trace.events if t.kind == "NondeterminismError"]
+        diverged = [t for t in eng.trace.events if t.kind == TraceKind.NONDETERMINISM_ERROR]
         charges = {o: len(eng.services.ledger(o).of("charge")) for o in ("1001", NEW_ORDER)}
         charged = {o: eng.services.ledger(o).charged_cents(o) for o in ("1001", NEW_ORDER)}
         runs = {"order-1001": eng.workload_run("deploy-v2"),
@@ -50,7 +51,7 @@ def demo(version_gate: bool) -> DemoResult:
     finally:
         eng.close()
     steps1, steps2 = scheduled_steps(old_events), scheduled_steps(new_events)
-    marker = any(e.event_type == "MarkerRecorded" for e in new_events)
+    marker = any(e.event_type == EventType.MARKER_RECORDED for e in new_events)
     lines = ["Day 0: #1001 starts under v1: ChargeCard, ReserveInventory, then its 30-day timer.",
              (f"Day {DEPLOY_DAY}: v2 is deployed ({'with' if version_gate else 'without'} a version gate): the v1 worker "
              f"stops, a v2 worker takes over, and #1002 starts under v2.")]
@@ -59,7 +60,7 @@ def demo(version_gate: bool) -> DemoResult:
                                   "order_1002_version_marker": marker, "charges": charges}
     if diverged:
         err = diverged[0]
-        failed = next(e for e in old_events if e.event_type == "WorkflowTaskFailed")
+        failed = next(e for e in old_events if e.event_type == EventType.WORKFLOW_TASK_FAILED)
         lines.append(f"{when(failed.ts)}: #1001's timer fires; the v2 worker replays its v1 history: {err.detail}.")
         lines.append(f"The engine appends {event_line(failed.to_dict())}; #1001 stays open and stuck "
                      "until code that can replay it is deployed.")

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engines.clock import day_of
-from engines.statemachine import Engine, Resources, TaskContext, TaskTokenError
+from engines.statemachine import Engine, HistoryEventType, Resources, TaskContext, TaskTokenError
 from engines.trace import OutcomeStatus, TraceRecorder
 from workloads.details import StatemachineDetails
 from workloads.expense_approval import claim as c
@@ -89,7 +89,7 @@ def run(scenario: str = "approve", *, day: float | None = None, db: str | Path =
 
     desc = engine.describe_execution(arn)
     history = engine.get_execution_history(arn)
-    ends = [e.state for e in history if e.type == "SucceedStateEntered"]
+    ends = [e.state for e in history if e.type == HistoryEventType.SUCCEED_STATE_ENTERED]
     end = _OUTCOMES.get(ends[-1] or "") if ends else None
     decision: ClaimOutcome | None = None if end is None else end[0]
     status = STATEMACHINE_STATUS.get(desc["status"], OutcomeStatus.FAILED) if end is None else end[1]

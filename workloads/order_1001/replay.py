@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from engines.clock import EPOCH, VirtualClock
 from engines.replay import (
+    EventType,
     ActivityError,
     ApplicationError,
     Client,
@@ -302,7 +303,7 @@ def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True,
         v2 = order_workflow_v2 if gate else order_workflow_v2_ungated
         s.client.start(v2, order("1002"), id="order-1002")
         s.worker(workflows=[v2]).run()
-        fraud_check = any(e.event_type == "ActivityTaskScheduled" and e.attributes["activity_type"] == "FraudCheck"
+        fraud_check = any(e.event_type == EventType.ACTIVITY_TASK_SCHEDULED and e.attributes["activity_type"] == "FraudCheck"
                           for e in s.client.history("order-1002"))
         seen = replace(seen, day=deploy_day, gate=gate,
                        order_1002=Order1002(status=s.client.describe("order-1002").status, fraud_check=fraud_check))

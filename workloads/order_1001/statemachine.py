@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from engines.clock import EPOCH, VirtualClock
-from engines.statemachine import Engine, Resources, TaskContext, state_list
+from engines.statemachine import Engine, HistoryEventType, Resources, TaskContext, state_list
 from engines.store import open_store
 from engines.trace import OutcomeStatus, Severity, TraceRecorder
 from workloads.details import StatemachineDetails
@@ -154,7 +154,7 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
     history = engine.get_execution_history(arn)
     ledger = services.ledger()
     status = STATEMACHINE_STATUS[desc["status"]]
-    if desc["status"] == "SUCCEEDED" and any(e.type == "SucceedStateEntered" and e.state == "OrderCancelled" for e in history):
+    if desc["status"] == "SUCCEEDED" and any(e.type == HistoryEventType.SUCCEED_STATE_ENTERED and e.state == "OrderCancelled" for e in history):
         status = OutcomeStatus.CANCELED
     mine = ledger.counts(ORDER_ID)
     if desc["status"] == "ABORTED":
