@@ -8,7 +8,7 @@ does not wait for them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping, TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -17,6 +17,9 @@ from textual.screen import Screen
 from app.commands import CanvasCommands
 from app.messages import OpenMode, OpenRun, RunsUpdated
 from app.themes import DEFAULT_THEME, PROJECTOR, THEMES
+
+if TYPE_CHECKING:
+    from workloads.runs import WorkloadRun
 
 
 def _canvas() -> Screen:
@@ -73,7 +76,7 @@ class WorkflowCanvasApp(App[None]):
         if keymap:  # binding id -> keys (app.keymap checks a user's file before it gets here)
             self.set_keymap(dict(keymap))
         #: The last side-by-side result (engine -> WorkloadRun); the history inspector reads it.
-        self.latest_runs: dict[str, Any] | None = None
+        self.latest_runs: dict[str, WorkloadRun] | None = None
         #: False until the first frame is on screen; the canvas loads its deck after it.
         self.first_frame = False
 
@@ -110,7 +113,7 @@ class WorkflowCanvasApp(App[None]):
             await self.pop_screen()
         return self.screen
 
-    def runs_updated(self, runs: dict[str, Any]) -> None:
+    def runs_updated(self, runs: dict[str, WorkloadRun]) -> None:
         self.latest_runs = runs
 
     # ---- what screens ask for (messages up)

@@ -8,7 +8,7 @@ the first frame, so the app opens fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -27,6 +27,10 @@ from app.widgets.verifier_panel import VerifierPanel
 from app.widgets.weights import WeightsTable
 from app.widgets.zone import EngineZone
 
+if TYPE_CHECKING:
+    from workloads.cards import Card
+    from workloads.verifier import Verdict
+
 ENGINE_SHORT = {"replay": "replay", "dag": "DAG", "statemachine": "SM"}
 
 
@@ -40,7 +44,7 @@ class CanvasScreen(Screen):
     ]
 
     class CardsLoaded(Message):
-        def __init__(self, cards: list[Any], weights: dict[str, float], labels: dict[str, str], problem: str = "") -> None:
+        def __init__(self, cards: list[Card], weights: dict[str, float], labels: dict[str, str], problem: str = "") -> None:
             super().__init__()
             self.cards = cards
             self.weights = weights
@@ -48,7 +52,7 @@ class CanvasScreen(Screen):
             self.problem = problem
 
     class VerdictReady(Message):
-        def __init__(self, seq: int, verdict: Any = None, problem: str = "") -> None:
+        def __init__(self, seq: int, verdict: Verdict | None = None, problem: str = "") -> None:
             super().__init__()
             self.seq = seq
             self.verdict = verdict
@@ -56,7 +60,7 @@ class CanvasScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.cards: dict[str, Any] = {}
+        self.cards: dict[str, Card] = {}
         self.placement: dict[str, str] = {}
         self.weights: dict[str, float] = {}
         self.selected: str | None = None
@@ -197,7 +201,7 @@ class CanvasScreen(Screen):
             self.verify(*request)
 
     @work(thread=True, group="verify")
-    def verify(self, seq: int, card: Any, engine: str, weights: dict[str, float]) -> None:
+    def verify(self, seq: int, card: Card, engine: str, weights: dict[str, float]) -> None:
         """The verifier runs the workload on the engine for its evidence: keep it off the UI thread."""
         from workloads.verifier import verify
 

@@ -4,7 +4,7 @@ machine's execution events beside a drawing of its states — of the last side-b
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -16,6 +16,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from app.widgets.history import fmt_attributes, fmt_time, grid_table, history_rows, states_drawing
+
+if TYPE_CHECKING:
+    from workloads.runs import WorkloadRun
 
 
 class HistoryScreen(Screen):
@@ -29,14 +32,14 @@ class HistoryScreen(Screen):
     ]
 
     class RunsLoaded(Message):
-        def __init__(self, runs: dict[str, Any] | None, problem: str = "") -> None:
+        def __init__(self, runs: dict[str, WorkloadRun] | None, problem: str = "") -> None:
             super().__init__()
             self.runs = runs
             self.problem = problem
 
     def __init__(self) -> None:
         super().__init__()
-        self.shown: dict[str, Any] | None = None
+        self.shown: dict[str, WorkloadRun] | None = None
         self._loading = False
 
     def compose(self) -> ComposeResult:
@@ -91,7 +94,7 @@ class HistoryScreen(Screen):
         self.app.runs_updated(event.runs)  # type: ignore[attr-defined]
         self.show(event.runs)
 
-    def show(self, runs: dict[str, Any]) -> None:
+    def show(self, runs: dict[str, WorkloadRun]) -> None:
         """Fill the three tabs from `runs` (engine -> WorkloadRun)."""
         self.shown = runs
         any_run = next(iter(runs.values()), None)
@@ -107,7 +110,7 @@ class HistoryScreen(Screen):
         )
         self._show_statemachine(runs.get("statemachine"))
 
-    def _show_replay(self, run: Any) -> None:
+    def _show_replay(self, run: WorkloadRun) -> None:
         table = self.query_one("#replay-history", DataTable)
         table.clear()
         rows = history_rows(run)
@@ -125,7 +128,7 @@ class HistoryScreen(Screen):
                 Text(fmt_attributes(row.get("attributes")), style=style),
             )
 
-    def _show_statemachine(self, run: Any) -> None:
+    def _show_statemachine(self, run: WorkloadRun) -> None:
         table = self.query_one("#sm-events", DataTable)
         table.clear()
         drawing = self.query_one("#sm-drawing", Static)

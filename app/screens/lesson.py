@@ -7,7 +7,7 @@ thread so the screen stays live. Scene 12 opens the design canvas.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +23,10 @@ from textual.widgets.option_list import Option
 from app.messages import OpenMode, RunsUpdated
 from app.widgets.knobs import KnobControl
 
+if TYPE_CHECKING:
+    from lessons.demos.result import DemoResult
+    from lessons.scenes import Scene
+
 CANVAS_SCENE = "12"
 TITLE_CHARS = 14  # the scene list is narrow; the full title heads the scene itself
 
@@ -31,7 +35,7 @@ def short(title: str) -> str:
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-def demo_text(result: Any) -> Text | Table:
+def demo_text(result: DemoResult) -> Text | Table:
     """A DemoResult: headline, the figures the scene is about, then the account in order."""
     table = Table.grid(padding=(0, 1))
     table.add_column()
@@ -59,13 +63,13 @@ class LessonScreen(Screen):
     ]
 
     class ScenesLoaded(Message):
-        def __init__(self, scenes: list[Any], problem: str = "") -> None:
+        def __init__(self, scenes: list[Scene], problem: str = "") -> None:
             super().__init__()
             self.scenes = scenes
             self.problem = problem
 
     class DemoDone(Message):
-        def __init__(self, seq: int, result: Any = None, problem: str = "") -> None:
+        def __init__(self, seq: int, result: DemoResult | None = None, problem: str = "") -> None:
             super().__init__()
             self.seq = seq
             self.result = result
@@ -73,7 +77,7 @@ class LessonScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.scenes: list[Any] = []
+        self.scenes: list[Scene] = []
         self.index = 0
         self._pending: str | None = None
         self._demo_seq = 0
@@ -153,7 +157,7 @@ class LessonScreen(Screen):
         self.refresh_bindings()
 
     @property
-    def scene(self) -> Any:
+    def scene(self) -> Scene | None:
         return self.scenes[self.index] if self.scenes else None
 
     def action_move(self, step: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -24,11 +24,15 @@ from engines.names import ENGINES
 
 from app.widgets.timeline import EngineColumn, TimeAxis, day_of
 
+if TYPE_CHECKING:
+    from engines.trace import Outcome
+    from workloads.runs import WorkloadRun
+
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 TICK = 0.1  # seconds of wall time between playback frames
 
 
-def outcome_words(outcome: Any) -> str:
+def outcome_words(outcome: Outcome) -> str:
     """The verifier's one-line account of an outcome (shipped / refunded / never refunded)."""
     from workloads.verifier import describe_outcome
 
@@ -55,7 +59,7 @@ class RunScreen(Screen):
     ]
 
     class RunsReady(Message):
-        def __init__(self, seq: int, runs: dict[str, Any] | None, words: dict[str, str], problem: str = "") -> None:
+        def __init__(self, seq: int, runs: dict[str, WorkloadRun] | None, words: dict[str, str], problem: str = "") -> None:
             super().__init__()
             self.seq = seq
             self.runs = runs
@@ -67,7 +71,7 @@ class RunScreen(Screen):
         self.workload = ""
         self.scenario = ""
         self.action_day: float | None = None
-        self.runs: dict[str, Any] | None = None
+        self.runs: dict[str, WorkloadRun] | None = None
         self.available: list[str] = []
         self.now = 0.0
         self.end = 30.0

@@ -8,7 +8,7 @@ Positions come from absolute screen offsets, never from deltas (Pilot always sen
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from workloads.cards import Card
     from textual.screen import Screen
 
     from app.widgets.zone import EngineZone
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 KEY_TO_ZONE = {"1": "replay", "2": "dag", "3": "statemachine", "0": "deck"}
 
 
-def chip_text(card: Any, width: int = 0) -> Text:
+def chip_text(card: Card, width: int = 0) -> Text:
     """✓ chips by their labels, packed whole into lines of `width` cells (a chip never breaks
     across lines); the ○ chips (absent) as a count, so the deck stays readable at 80×24 — the
     verifier lists every ○ chip with its reason."""
@@ -103,7 +104,7 @@ class CardWidget(Static, can_focus=True):
         def control(self) -> CardWidget:
             return self.card
 
-    def __init__(self, card: Any, *, compact: bool = False) -> None:
+    def __init__(self, card: Card, *, compact: bool = False) -> None:
         super().__init__(id=f"card-{card.letter}", classes="card")
         self.card = card
         self.compact = compact

@@ -10,12 +10,17 @@ is shown instead.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from app.widgets.timeline import day_of
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from workloads.details import GridRow, StateRow
+    from workloads.runs import WorkloadRun
 
 #: Airflow's grid colours, by task-instance state.
 STATE_STYLE = {
@@ -50,7 +55,7 @@ def fmt_attributes(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def history_rows(run: Any) -> list[dict[str, Any]]:
+def history_rows(run: WorkloadRun | None) -> list[dict[str, Any]]:
     """Event history rows: the replay or state-machine history when the run has one, else its trace."""
     rows = None
     if run is not None and run.engine == "replay":
@@ -74,7 +79,7 @@ def history_rows(run: Any) -> list[dict[str, Any]]:
     ]
 
 
-def grid_cells(grid: Any) -> dict[str, list[str]]:
+def grid_cells(grid: Sequence[GridRow] | None) -> dict[str, list[str]]:
     """task_id -> states by try number, from the shapes a DAG grid can take."""
     cells: dict[str, list[str]] = {}
     if isinstance(grid, dict):
@@ -93,7 +98,7 @@ def grid_cells(grid: Any) -> dict[str, list[str]]:
     return cells
 
 
-def grid_table(grid: Any) -> Table | Text:
+def grid_table(grid: Sequence[GridRow] | None) -> Table | Text:
     """The DAG's task-instance grid, task × try, coloured by state like Airflow's grid view."""
     cells = grid_cells(grid)
     if not cells:
@@ -114,7 +119,7 @@ def grid_table(grid: Any) -> Table | Text:
     return table
 
 
-def state_names(states: Any) -> list[tuple[str, str, list[str]]]:
+def state_names(states: Sequence[StateRow] | None) -> list[tuple[str, str, list[str]]]:
     """(name, type, next-states) of a state machine, from a States dict or a list of names."""
     out: list[tuple[str, str, list[str]]] = []
     if isinstance(states, dict):
@@ -137,7 +142,7 @@ def state_names(states: Any) -> list[tuple[str, str, list[str]]]:
     return out
 
 
-def states_drawing(states: Any, visited: set[str], current: str | None = None) -> Text:
+def states_drawing(states: Sequence[StateRow] | None, visited: set[str], current: str | None = None) -> Text:
     """Boxes for the states, the visited ones highlighted, arrows naming where each goes next."""
     entries = state_names(states)
     if not entries:

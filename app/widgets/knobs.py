@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, Switch
 
+if TYPE_CHECKING:
+    from lessons.scenes import Knob
+
 
 class KnobControl(Horizontal):
     """One labelled control for a lessons.scenes.Knob; `value()` reads it back typed."""
 
-    def __init__(self, knob: Any) -> None:
+    def __init__(self, knob: Knob) -> None:
         super().__init__(classes="knob")
         self.knob = knob
 

@@ -8,13 +8,17 @@ nothing about engines.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from engines.trace import TraceEvent
+    from workloads.runs import WorkloadRun
 
 DAY = 86400.0
 EPOCH = datetime.fromisoformat("2026-01-01T00:00:00+00:00")  # engines.clock.EPOCH: day 0 of every run
@@ -28,7 +32,7 @@ def day_of(time: datetime) -> float:
     return (time - EPOCH).total_seconds() / DAY
 
 
-def severity_name(event: Any) -> str:
+def severity_name(event: TraceEvent) -> str:
     sev = event.severity
     return getattr(sev, "value", str(sev))
 
@@ -63,7 +67,7 @@ class EngineColumn(Vertical):
     def __init__(self, engine: str) -> None:
         super().__init__(id=f"col-{engine}", classes="engine-column")
         self.engine = engine
-        self.run: Any = None
+        self.run: WorkloadRun | None = None
         self.outcome_words = ""
         self._shown = -1
 
@@ -78,7 +82,7 @@ class EngineColumn(Vertical):
     def on_mount(self) -> None:
         self.border_title = COLUMN_TITLES.get(self.engine, self.engine)
 
-    def show_run(self, run: Any, outcome_words: str) -> None:
+    def show_run(self, run: WorkloadRun, outcome_words: str) -> None:
         """Attributes down: the run to play and its outcome, already in plain words."""
         self.run = run
         self.outcome_words = outcome_words
@@ -115,7 +119,7 @@ class EngineColumn(Vertical):
         self.query_one(".event-lines", Static).update(self._events_text(visible))
         self.query_one(".events", VerticalScroll).scroll_end(animate=False)
 
-    def _events_text(self, events: list[Any]) -> Text:
+    def _events_text(self, events: list[TraceEvent]) -> Text:
         text = Text()
         for event in events:
             style = SEVERITY_STYLE.get(severity_name(event), "")
@@ -145,7 +149,7 @@ class EngineColumn(Vertical):
         return text
 
 
-def slot_days_held(run: Any, now: float) -> float:
+def slot_days_held(run: WorkloadRun, now: float) -> float:
     """Days of worker slot held up to virtual day `now`, read from the run's task-instance grid
     (each try's start and the slot-seconds it held). A run with no grid (replay, state machine)
     holds no slot while it waits: 0."""

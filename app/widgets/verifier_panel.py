@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from workloads.verifier import Verdict
 
 ENGINE_TITLES = {
     "replay": "code-as-workflow replay",
@@ -15,7 +18,7 @@ ENGINE_TITLES = {
 }
 
 
-def verdict_text(verdict: Any) -> Text:
+def verdict_text(verdict: Verdict) -> Text:
     """A Verdict (workloads.verifier) in plain words; the verifier decides, this only lays it out."""
     card = verdict.card
     placed = ENGINE_TITLES.get(verdict.placed_on, verdict.placed_on)
@@ -60,7 +63,7 @@ class VerifierPanel(VerticalScroll, can_focus=False):
             Text(f"Verifying card {letter} on {ENGINE_TITLES.get(engine, engine)}… (running it on the engine)", style="italic")
         )
 
-    def show_verdict(self, verdict: Any) -> None:
+    def show_verdict(self, verdict: Verdict) -> None:
         self.verdict_widget.update(verdict_text(verdict))
         self.scroll_home(animate=False)
         self.add_class("-flash")

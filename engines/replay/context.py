@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, NoReturn
 
-from engines.clock import UTC
 from engines.replay import commands as cmd
 from engines.replay.activity import activity_name
 from engines.replay.errors import ActivityError, ContinueAsNewError, QueryError, failure_from

@@ -18,7 +18,6 @@ from collections import deque
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
-from engines.clock import UTC
 from engines.replay import commands as cmd
 from engines.replay.context import WorkflowContext, WorkflowInfo
 from engines.replay.errors import (
