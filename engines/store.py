@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -33,6 +34,14 @@ class CorruptDatabaseError(StoreError):
 
 class SchemaVersionError(StoreError):
     pass
+
+
+class DatabaseLockedError(StoreError):
+    """Another process holds the file locked for longer than we wait."""
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 _META_DDL = """
@@ -67,12 +76,18 @@ class Store:
             self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             self.conn.execute("PRAGMA foreign_keys = ON")
             if self.path != MEMORY:
-                self.conn.execute("PRAGMA journal_mode = WAL")
+                self._enter_wal(timeout)
                 self.conn.execute("PRAGMA synchronous = NORMAL")
             check = self.conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise CorruptDatabaseError(f"{self.path}: the database is damaged ({check}); the file is left untouched")
             self.conn.executescript(_META_DDL)
+        except sqlite3.OperationalError as exc:
+            self._close_quietly()
+            if _is_locked(exc):
+                raise DatabaseLockedError(f"{self.path}: another process holds a lock on the database (waited "
+                                          f"{timeout:g} s); the file is left untouched") from None
+            raise CorruptDatabaseError(f"{self.path}: cannot be read as a database ({exc}); the file is left untouched") from None
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise CorruptDatabaseError(f"{self.path}: cannot be read as a database ({exc}); the file is left untouched") from None
@@ -81,6 +96,23 @@ class Store:
             raise
         self._lock = threading.RLock()
         self._depth = 0
+
+    def _enter_wal(self, timeout: float) -> None:
+        """Switch a file to WAL, waiting (up to `timeout`) while another process holds it.
+
+        SQLite does not call the busy handler for this switch, so two processes opening a new file
+        at once would otherwise see "database is locked" at once. This is wall-clock I/O waiting,
+        not engine time: no virtual clock is involved.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_locked(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.005)
 
     def _close_quietly(self) -> None:
         conn = getattr(self, "conn", None)
@@ -136,17 +168,19 @@ class Store:
     def ensure_schema(self, engine: str, version: int, ddl: str, migrations: Mapping[int, str] | None = None) -> None:
         """Create `engine`'s tables on first use; refuse a version this code does not know.
 
-        `migrations[v]` upgrades a file from version v-1 to v.
+        `migrations[v]` upgrades a file from version v-1 to v. The version is read again after the
+        write lock is taken: two processes opening a new file at the same moment both see "no
+        tables", and only the first to get the lock may create them (the other finds them made).
         """
         found = self.schema_version(engine)
         if found == version:
-            return
-        if found is not None and found > version:
-            raise SchemaVersionError(
-                f"{self.path}: the {engine} tables have schema version {found}, newer than this "
-                f"program understands ({version}); upgrade workflow-canvas or use another --db file"
-            )
+            return  # the common case, without taking the write lock
+        self._refuse_newer(engine, found, version)
         with self.transaction() as conn:
+            found = self.schema_version(engine)
+            if found == version:
+                return
+            self._refuse_newer(engine, found, version)
             if found is None:
                 for stmt in _statements(ddl):
                     conn.execute(stmt)
@@ -160,6 +194,13 @@ class Store:
                     for stmt in _statements(migrations[v]):
                         conn.execute(stmt)
             conn.execute("INSERT OR REPLACE INTO wc_schema (engine, version) VALUES (?, ?)", (engine, version))
+
+    def _refuse_newer(self, engine: str, found: int | None, version: int) -> None:
+        if found is not None and found > version:
+            raise SchemaVersionError(
+                f"{self.path}: the {engine} tables have schema version {found}, newer than this "
+                f"program understands ({version}); upgrade workflow-canvas or use another --db file"
+            )
 
     # --- a small key/value table (e.g. an engine's persisted virtual time) --------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:

@@ -6,6 +6,7 @@ engine's internals, so the three engines can be compared line by line on one tim
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Callable, Iterable, Iterator
@@ -80,12 +81,22 @@ def load_trace(text: str | bytes) -> list[TraceEvent]:
 
 
 class TraceRecorder:
-    """An append-only list of trace events with an optional listener (a UI can follow along)."""
+    """Trace events in order, with an optional listener (a UI or a printer follows along).
 
-    def __init__(self, engine: EngineName, listener: Callable[[TraceEvent], None] | None = None) -> None:
+    A run in the app keeps every event (the views replay them). A long-lived process (a `replay
+    worker` serving thousands of orders) must not: with `keep=N` only the last N events stay in
+    memory (`keep=0`: none, the listener still sees each one), and `emitted` still counts them all.
+    """
+
+    def __init__(self, engine: EngineName, listener: Callable[[TraceEvent], None] | None = None, *,
+                 keep: int | None = None) -> None:
+        if keep is not None and keep < 0:
+            raise ValueError(f"keep must be 0 or more, got {keep}")
         self.engine: EngineName = engine
-        self.events: list[TraceEvent] = []
+        self.events: list[TraceEvent] | deque[TraceEvent] = [] if keep is None else deque(maxlen=keep)
         self.listener = listener
+        #: How many events were emitted in all (more than len() once `keep` dropped old ones).
+        self.emitted = 0
 
     def emit(
         self,
@@ -97,6 +108,7 @@ class TraceRecorder:
         **data: Any,
     ) -> TraceEvent:
         event = TraceEvent(time=time, engine=self.engine, kind=kind, subject=subject, detail=detail, severity=severity, data=data)
+        self.emitted += 1
         self.events.append(event)
         if self.listener is not None:
             self.listener(event)

@@ -81,3 +81,32 @@ def test_corrupt_file_gets_clear_error_and_is_untouched(tmp_path):
 def test_directory_is_refused(tmp_path):
     with pytest.raises(StoreError, match="directory"):
         open_store(tmp_path, "demo", 1, DDL)
+
+
+def test_processes_opening_a_new_file_at_the_same_moment_all_succeed(tmp_path):
+    """The start race: every process read "no tables" before any wrote; only one may create them.
+
+    Real OS processes, released together at one wall-clock instant, each opening the same new file
+    with a DDL that is not `IF NOT EXISTS` (as `svc_ledger`'s was when two `replay worker`s raced).
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    path = tmp_path / "new.db"
+    start_at = time.time() + 2.0
+    child = (
+        "import sys, time\n"
+        "from engines.store import open_store\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "for engine in 'abcdefgh':\n"
+        "    open_store(sys.argv[1], engine, 1, f'CREATE TABLE {engine}_items (id INTEGER PRIMARY KEY);').close()\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    procs = [subprocess.Popen([sys.executable, "-c", child, str(path), str(start_at)], cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
+    assert [code for code, _ in results] == [0] * 6, [err.strip().splitlines()[-1:] for _, err in results]
+    with open_store(path) as store:
+        assert [store.schema_version(e) for e in "abcdefgh"] == [1] * 8

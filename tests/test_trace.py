@@ -36,3 +36,18 @@ def test_recorder_notifies_a_listener():
     rec = TraceRecorder("replay", listener=seen.append)
     rec.emit(EPOCH, "TimerStarted", "order-1001", "sleep 30 days")
     assert len(rec) == 1 and seen[0].kind == "TimerStarted" and seen[0].engine == "replay"
+
+
+def test_a_recorder_with_keep_holds_only_the_last_events_and_still_counts_all():
+    from engines.clock import EPOCH
+    from engines.trace import TraceRecorder
+
+    seen = []
+    recorder = TraceRecorder("replay", seen.append, keep=3)
+    for i in range(10):
+        recorder.emit(EPOCH, "Tick", str(i))
+    assert [e.subject for e in recorder] == ["7", "8", "9"]
+    assert recorder.emitted == 10 and len(seen) == 10  # the listener saw every one
+    silent = TraceRecorder("replay", keep=0)
+    silent.emit(EPOCH, "Tick")
+    assert len(silent) == 0 and silent.emitted == 1

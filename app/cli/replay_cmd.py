@@ -125,7 +125,8 @@ def _worker(args) -> int:
             while True:
                 WallClock().sleep(3600)
 
-    client = _client(args, TraceRecorder("replay", show))
+    # A worker may serve orders for days: it prints its trace as it goes and keeps none of it.
+    client = _client(args, TraceRecorder("replay", show, keep=0))
     services = Services(client.server.store, client.server.clock)
     worker = Worker(client.server, task_queue=args.task_queue, workflows=WORKFLOWS, activities=OrderActivities(services).all(),
                     skip_time=args.skip_time, idempotency_keys=not args.no_idempotency_keys,
