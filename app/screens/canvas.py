@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from engines.names import ENGINES
 
 from app.messages import OpenRun
 from app.widgets.card import CardWidget
+from app.screens.guarded import GuardedScreen
+from app.widgets.footer import Footer
 from app.widgets.verifier_panel import VerifierPanel
 from app.widgets.weights import WeightsTable
 from app.widgets.zone import EngineZone
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 ENGINE_SHORT = {"replay": "replay", "dag": "DAG", "statemachine": "SM"}
 
 
-class CanvasScreen(Screen):
+class CanvasScreen(GuardedScreen):
     """Deck on the left, three engine zones on the right, the verifier below them."""
 
     CSS_PATH = Path(__file__).with_name("canvas.tcss")  # absolute: subclasses live elsewhere
@@ -171,8 +172,13 @@ class CanvasScreen(Screen):
     @on(CardWidget.Dropped)
     async def place_card(self, event: CardWidget.Dropped) -> None:
         event.stop()
-        widget = event.card
-        letter, zone = widget.letter, event.zone
+        letter, zone = event.card.letter, event.zone
+        # Act on the card as it is now: a second key press can reach the screen from a card this
+        # handler has just replaced (its message was already queued); moving that stale widget
+        # would mount a second #card-X (DuplicateIds, found by the monkey test).
+        widget = next(iter(self.query(f"#card-{letter}").results(CardWidget)), None)
+        if widget is None:
+            return
         if self.placement.get(letter) != zone:
             self.placement[letter] = zone
             # A removed widget can't be re-mounted, so a fresh one goes into the zone. Let go of focus

@@ -12,16 +12,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
+from app.screens.guarded import GuardedScreen
+from app.widgets.footer import Footer
 from app.widgets.history import fmt_attributes, fmt_time, grid_table, history_rows, states_drawing
 
 if TYPE_CHECKING:
     from workloads.runs import WorkloadRun
 
 
-class HistoryScreen(Screen):
+class HistoryScreen(GuardedScreen):
     """Three tabs, one per engine, over the app's latest runs (attributes down from the app)."""
 
     CSS_PATH = Path(__file__).with_name("history.tcss")  # absolute: subclasses live elsewhere

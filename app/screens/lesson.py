@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Markdown, OptionList, Static
+from textual.widgets import Button, Header, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.messages import OpenMode, RunsUpdated
+from app.screens.guarded import GuardedScreen
+from app.widgets.footer import Footer
 from app.widgets.knobs import KnobControl
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def demo_text(result: DemoResult) -> Text | Table:
     return table
 
 
-class LessonScreen(Screen):
+class LessonScreen(GuardedScreen):
     """Scene list on the left; the scene's Markdown, knobs, demo and result on the right."""
 
     CSS_PATH = Path(__file__).with_name("lesson.tcss")  # absolute: subclasses live elsewhere

@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from engines.names import ENGINES
 
+from app.screens.guarded import GuardedScreen
+from app.widgets.footer import Footer
 from app.widgets.timeline import EngineColumn, TimeAxis, day_of
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def outcome_words(outcome: Outcome) -> str:
     return describe_outcome(outcome)
 
 
-class RunScreen(Screen):
+class RunScreen(GuardedScreen):
     """Three columns, one per engine, on one axis from day 0 to day 30."""
 
     CSS_PATH = Path(__file__).with_name("run.tcss")  # absolute: subclasses live elsewhere
