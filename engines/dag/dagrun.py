@@ -19,7 +19,7 @@ from engines.dag.models import DagRun, TaskInstance
 from engines.dag.run_type import DagRunType
 from engines.dag.states import FINISHED, TI, DagRunState, TaskInstanceState
 from engines.dag.taskinstance import TaskInstanceLifecycle
-from engines.dag.trigger_rules import RUN, WAIT, UpstreamCounts, evaluate
+from engines.dag.trigger_rules import RUN, WAIT, TriggerRule, UpstreamCounts, evaluate
 from engines.trace import Severity
 
 #: [workers] min_heartbeat_interval: a mark-failed reaches the worker's supervisor this late.
@@ -55,9 +55,11 @@ class DagRunLifecycle:
         loop.history[run_id] = []
         for task in dag.task_dict.values():
             self.new_ti(run, task)
+        pred = dag.graph.pred
         for ti in run.tis.values():
-            ti.counts = UpstreamCounts(total=len(dag.graph.pred[ti.task_id]))
-            loop.consider(ti)
+            ti.counts = UpstreamCounts(total=len(pred[ti.task_id]))
+            if ti.counts.total == 0 or ti.operator.trigger_rule == TriggerRule.ALWAYS:
+                loop.consider(ti)  # the others wait for their upstream: each is looked at when one ends
         loop.session.add_run(run)
         loop.emit("DagRun created", run_id,
                   f"{run_type} run of {dag.dag_id} v{run.dag_version}, logical date {logical_date:%Y-%m-%d %H:%M}",

@@ -10,8 +10,6 @@ scheduling pass) drains it.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections import deque
 from datetime import datetime
 from typing import Any, Callable
@@ -19,6 +17,7 @@ from typing import Any, Callable
 from engines.clock import Clock, Timer
 from engines.dag.executor import Executor
 from engines.dag.models import DagRun, TaskInstance
+from engines.dag.ready import ReadyQueues
 from engines.dag.session import Session
 from engines.trace import Severity, TraceRecorder
 
@@ -36,16 +35,17 @@ class SchedulerLoop:
         self.executor = executor
         self.runs: dict[str, DagRun] = {}
         self.history: dict[str, list[TryRow]] = {}  # run_id -> past tries
-        #: Task instances whose upstream changed: their trigger rule is evaluated in this pass.
-        self.candidates: dict[TaskInstance, None] = {}
+        #: Task instances whose upstream changed, first come first: their trigger rule is evaluated
+        #: in this pass (a deque and a set: an ordered set whose front is taken in O(1)).
+        self.candidates: deque[TaskInstance] = deque()
+        self._considered: set[TaskInstance] = set()
         #: Work that came due (a result, a retry, a poke): done first in a pass.
         self.completions: deque[Callable[[], None]] = deque()
-        #: Scheduled task instances by priority: (-priority_weight, arrival, ti).
-        self.ready: list[tuple[int, int, TaskInstance]] = []
+        #: Scheduled task instances waiting for a slot: one queue per DAG run and pool (ready.py).
+        self.ready = ReadyQueues()
         #: Slots or the ready queue changed: the critical section must look again.
         self.queue_dirty = False
         self.wake: Callable[[], None] = lambda: None
-        self._arrival = itertools.count()
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -64,10 +64,19 @@ class SchedulerLoop:
         return self.clock.call_at(due, lambda _t: self.enqueue(fn), name)
 
     def consider(self, ti: TaskInstance) -> None:
-        """Evaluate this task instance's trigger rule in the current pass."""
-        self.candidates[ti] = None
+        """Evaluate this task instance's trigger rule in the current pass (once, if asked twice
+        before it comes up: it keeps its place)."""
+        if ti not in self._considered:
+            self._considered.add(ti)
+            self.candidates.append(ti)
+
+    def next_candidate(self) -> TaskInstance:
+        """The task instance considered first among those not evaluated yet (there is one)."""
+        ti = self.candidates.popleft()
+        self._considered.discard(ti)
+        return ti
 
     def push_ready(self, ti: TaskInstance, priority_weight: int) -> None:
         """A scheduled task instance waits for a slot; higher priority_weight first, then first come."""
-        heapq.heappush(self.ready, (-priority_weight, next(self._arrival), ti))
+        self.ready.push(ti, priority_weight)
         self.queue_dirty = True

@@ -51,7 +51,7 @@ class DagRun:
         return self.state in (DagRunState.SUCCESS, DagRunState.FAILED)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class TaskInstance:
     run_id: str
     task_id: str

@@ -17,11 +17,10 @@ no task code ever hears about.
 
 from __future__ import annotations
 
-import heapq
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, runtime_checkable
+from typing import Any, Callable, Iterable, Iterator, Protocol, runtime_checkable
 
 from engines.clock import Clock, Timer, VirtualClock
 from engines.dag.dag import DAG
@@ -32,12 +31,12 @@ from engines.dag.loop import SchedulerLoop, TryRow
 from engines.dag.metadata import MetadataDB
 from engines.dag.models import DagRun, TaskInstance
 from engines.dag.poking import PokeLoop
+from engines.dag.ready import RunPoolQueue
 from engines.dag.restart import load_from_metadata
 from engines.dag.run_type import DagRunType
 from engines.dag.schedules import timetable_for
 from engines.dag.sensors import BaseSensorOperator
 from engines.dag.session import Session
-from engines.dag.states import TI, DagRunState
 from engines.dag.taskinstance import HEARTBEAT_TIMEOUT, TaskInstanceLifecycle, live_slot_seconds
 from engines.dag.xcom import XCOM_RETURN_KEY, XCom
 from engines.store import Store
@@ -90,6 +89,7 @@ class Scheduler:
         self._schedule_timers: dict[str, Timer] = {}
         self.loop.wake = self._pump
         saved = self.meta.saved_now()
+        self.session.committed_now = saved
         if saved is not None and isinstance(self.clock, _ResumableClock):
             self.clock.set(saved)  # continue the timeline the last scheduler reached
         for dag in dags:
@@ -189,29 +189,29 @@ class Scheduler:
 
     def grid(self, run_id: str | None = None) -> list[dict[str, Any]]:
         """The task-instance grid: one row per task and try (task × state × try × start/end)."""
-        run = self.dag_run(run_id)
-        past: dict[str, list[TryRow]] = {}
-        for h in self.loop.history.get(run.run_id, []):
-            past.setdefault(h["task_id"], []).append(h)
-        rows = []
-        now = self.now()
-        for task_id in _order(run):
-            ti = run.tis[task_id]
-            for h in past.get(task_id, []):
-                if h["try_number"] != ti.try_number:
-                    rows.append(dict(h))
-            rows.append({"task_id": task_id, "try_number": ti.try_number, "state": ti.state,
-                         "start": ti.start_date, "end": ti.end_date, "slot_seconds": live_slot_seconds(ti, now),
-                         "pokes": ti.pokes})
-        return rows
+        return [dict(zip(_GRID_KEYS, row)) for row in self._grid_rows(self.dag_run(run_id))]
 
     def slot_seconds(self, run_id: str | None = None) -> dict[str, float]:
         """Worker-slot seconds held per task (all tries), up to now."""
         run = self.dag_run(run_id)
         out = {tid: 0.0 for tid in _order(run)}
-        for row in self.grid(run.run_id):
-            out[row["task_id"]] += row["slot_seconds"]
+        for row in self._grid_rows(run):
+            out[row[0]] += row[5]
         return out
+
+    def _grid_rows(self, run: DagRun) -> Iterator[tuple[Any, ...]]:
+        """The grid's rows as tuples (keys in _GRID_KEYS), tasks upstream first, each task's past
+        tries before its current one; one pass over the run's past tries, indexed by task."""
+        past: dict[str, list[TryRow]] = {}
+        for h in self.loop.history.get(run.run_id, []):
+            past.setdefault(h["task_id"], []).append(h)
+        now = self.now()
+        for task_id in _order(run):
+            ti = run.tis[task_id]
+            for h in past.get(task_id, ()):
+                if h["try_number"] != ti.try_number:
+                    yield tuple(h[k] for k in _GRID_KEYS)
+            yield (task_id, ti.try_number, ti.state, ti.start_date, ti.end_date, live_slot_seconds(ti, now), ti.pokes)
 
     def xcom_pull(self, run_id: str, task_id: str, key: str = XCOM_RETURN_KEY, default: Any = None) -> Any:
         """What a task of a run pushed under `key` (its return value by default)."""
@@ -279,9 +279,9 @@ class Scheduler:
     def pokes(self, run_id: str | None = None) -> dict[str, int]:
         """Pokes per sensor task (all tries) in a run."""
         out: dict[str, int] = {}
-        for row in self.grid(run_id):
-            if row["pokes"]:
-                out[row["task_id"]] = out.get(row["task_id"], 0) + row["pokes"]
+        for row in self._grid_rows(self.dag_run(run_id)):
+            if row[6]:
+                out[row[0]] = out.get(row[0], 0) + row[6]
         return out
 
     def close(self) -> None:
@@ -349,44 +349,53 @@ class Scheduler:
                 while loop.completions:
                     loop.completions.popleft()()
                 while loop.candidates:
-                    ti = next(iter(loop.candidates))
-                    del loop.candidates[ti]
-                    self._runs.evaluate(ti)
+                    self._runs.evaluate(loop.next_candidate())
                 if loop.queue_dirty:
                     loop.queue_dirty = False
                     self._critical_section()
             self._runs.finish_runs()
-            if self.session.pending or force_flush:
-                self.session.commit(self.now())
+            now = self.now()
+            if self.session.pending or (force_flush and self.session.behind(now)):
+                self.session.commit(now)  # (nothing new and the time already on file: no empty commit)
         finally:
             self._pumping = False
 
     def _critical_section(self) -> None:
         """Queue scheduled task instances while worker slots, pools and max_active_tasks allow, then
-        start them (Airflow's _critical_section_enqueue_task_instances)."""
+        start them (Airflow's _critical_section_enqueue_task_instances).
+
+        The ready queues (ready.py) are looked at in priority order, one queue per DAG run and
+        pool: a queue whose head does not fit (its run at max_active_tasks, or its pool short of
+        slots) waits as a whole until the next critical section, so a full run costs one look,
+        however many of its task instances wait."""
         ex = self.executor
         ready = self.loop.ready
-        aside: list[tuple[int, int, TaskInstance]] = []
+        aside: list[RunPoolQueue] = []
         started: list[TaskInstance] = []
-        while ready and ex.occupied < ex.parallelism:
-            item = heapq.heappop(ready)
-            ti = item[2]
-            if ti.state != TI.SCHEDULED or ti.run.state != DagRunState.RUNNING:
+        while ex.occupied < ex.parallelism:
+            queue = ready.first()
+            if queue is None:
+                break
+            run = queue.run
+            if ex.pools[queue.pool].open_slots < queue.pool_slots or run.active >= run.dag.max_active_tasks:
+                aside.append(queue)
                 continue
-            task = ti.operator
-            if ex.pools[task.pool].open_slots < task.pool_slots or ti.run.active >= ti.run.dag.max_active_tasks:
-                aside.append(item)
-                continue
+            ti = ready.pop(queue)
+            ready.put_back(queue)
             self._tis.queue(ti)
             started.append(ti)
-        for item in aside:
-            heapq.heappush(ready, item)
+        for queue in aside:
+            ready.put_back(queue)
         for ti in started:
             token = self._tis.start(ti)
             if isinstance(ti.task, BaseSensorOperator):
                 self._poking.poke(ti, token)
             else:
                 self._tis.execute(ti, token)
+
+
+#: A grid row's keys, in the order of the tuples _grid_rows yields.
+_GRID_KEYS = ("task_id", "try_number", "state", "start", "end", "slot_seconds", "pokes")
 
 
 def _order(run: DagRun) -> list[str]:

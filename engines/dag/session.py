@@ -27,6 +27,8 @@ class Session:
         self._tis: dict[TaskInstance, None] = {}  # dicts as ordered sets: rows are written in change order
         self._runs: dict[DagRun, None] = {}
         self._writes: list[Write] = []
+        #: The virtual time the last commit wrote (or the file held when it was opened).
+        self.committed_now: datetime | None = None
 
     def add(self, ti: TaskInstance) -> None:
         """This task instance changed: its row is rewritten at the commit."""
@@ -50,6 +52,10 @@ class Session:
         """Whether the pass changed anything that is not on file yet."""
         return bool(self._tis or self._runs or self._writes)
 
+    def behind(self, now: datetime) -> bool:
+        """Whether the file lacks something: a change of this pass, or the time reached."""
+        return self.pending or now != self.committed_now
+
     def commit(self, now: datetime) -> None:
         """Deferred writes, then DAG runs, then task instances, then the time reached: one transaction."""
         with self.meta.transaction():
@@ -60,6 +66,7 @@ class Session:
             if self._tis:
                 self.meta.save_tis(self._tis)
             self.meta.save_now(now)
+        self.committed_now = now
         self._writes.clear()
         self._runs.clear()
         self._tis.clear()

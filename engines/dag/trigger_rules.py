@@ -54,7 +54,7 @@ def check_trigger_rule(rule: TriggerRule | str, where: str = "") -> TriggerRule:
     return TriggerRule(rule)
 
 
-@dataclass
+@dataclass(slots=True)
 class UpstreamCounts:
     """How many upstream task instances ended in each finished state."""
 
