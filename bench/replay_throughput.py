@@ -1,15 +1,28 @@
-"""Benchmark (not a test): durable ORDER #1001 runs per second and replay speed, plus DBOS.
+"""Benchmark (not a test): durable order workflows per second, the replay engine against DBOS.
 
-    .venv/bin/python bench/replay_throughput.py [--orders 200] [--dbos-python /work/peers/dbos-venv/bin/python]
+    .venv/bin/python bench/replay_throughput.py [--orders 200] [--repeat 3] [--sync NORMAL,FULL]
+                                                [--dbos-python PATH] [--no-extras]
 
-Every run is on an SQLite file (WAL, synchronous=NORMAL): each step is committed before the next
-one runs. The DBOS peer (optional; its own virtual environment) runs the same four-step order on
-a SQLite file; the ratio is printed when it is available. The ratio compares like with like: the
-peer's steps only return a dict, so the replay engine's four steps do the same here (its figure
-with the real services, which write their own ledger rows in SQLite per step, is printed too).
-DBOS's steps run inline in the workflow's process and checkpoint their output, which is what a
-Temporal local activity is: the `order4-local` line runs the same four steps as local activities
-(one transaction per step: the marker, and the next workflow task claimed by the same worker).
+What is compared, like with like: the same four-step order (charge, reserve, ship, email; each
+step only returns a dict), run one order after another by one process on one SQLite file in WAL
+mode, at the same `synchronous` setting for both engines: NORMAL (no fsync per commit; a power
+cut may lose the last commits, a crashed process loses nothing) and FULL (an fsync per commit).
+Each figure is a whole fresh process (imports, engine start, one warm-up order, then `--orders`
+timed orders), run interleaved (replay, DBOS, replay, DBOS, ...) `--repeat` times; the output
+gives min / median / max of each side and of the ratio of each replay run to the DBOS run next
+to it.
+
+Two shapes of the replay engine's order: its steps as activities (each one a task the worker
+claims, the result recorded) and as local activities (run inline in the workflow task, recorded
+as markers), which is what a DBOS step is. DBOS's SQLite system database leaves the pragmas at
+SQLite's defaults (rollback journal, synchronous=FULL: read in its `_sys_db_sqlite.py`), so the
+peer sets them on every connection it opens (a SQLAlchemy "connect" listener) and reports what
+its own engine reads back; DBOS with its defaults is printed too, as a reference only.
+
+The peer runs in its own virtual environment: --dbos-python, else $DBOS_PYTHON, else
+/work/peers/dbos-venv/bin/python; without it the peer is skipped with a line saying so.
+--no-extras skips the replay-only figures (the order calling the services, the full ORDER #1001,
+a long replay).
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,11 +41,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_DBOS_PYTHON = "/work/peers/dbos-venv/bin/python"
+SYNC_LEVELS = {"OFF": 0, "NORMAL": 1, "FULL": 2, "EXTRA": 3}
 
 PEER = r'''
-import json, sys, time, tempfile, os
+import json, sys, time, tempfile
+n, sync = int(sys.argv[1]), sys.argv[2]
+import sqlalchemy as sa
+from sqlalchemy import event
+if sync != "default":
+    @event.listens_for(sa.engine.Engine, "connect")
+    def _pragmas(dbapi_conn, record):
+        dbapi_conn.execute("PRAGMA journal_mode = WAL")
+        dbapi_conn.execute(f"PRAGMA synchronous = {sync}")
 from dbos import DBOS
-n = int(sys.argv[1])
 d = tempfile.mkdtemp()
 DBOS(config={"name": "bench", "system_database_url": f"sqlite:///{d}/dbos.sqlite"})
 @DBOS.step()
@@ -53,18 +75,29 @@ t = time.perf_counter()
 for i in range(n):
     order(o)
 dt = time.perf_counter() - t
+pragmas = {}
+try:
+    from dbos._dbos import _get_dbos_instance
+    with _get_dbos_instance()._sys_db.engine.connect() as c:
+        pragmas = {"synchronous": c.exec_driver_sql("PRAGMA synchronous").fetchone()[0],
+                   "journal_mode": c.exec_driver_sql("PRAGMA journal_mode").fetchone()[0]}
+except Exception as exc:
+    pragmas = {"unread": repr(exc)}
 DBOS.destroy()
-print(json.dumps({"n": n, "seconds": dt, "wf_per_s": n / dt}))
+print(json.dumps({"n": n, "seconds": dt, "wf_per_s": n / dt, **pragmas}))
 '''
 
 
-def bench_orders(n: int, full: bool, pure: bool = False, local: bool = False) -> float:
-    """Durable orders per second; `pure`: the four steps return a dict as the DBOS peer's do;
-    `local`: those pure steps as local activities (run inline, recorded as markers)."""
+# --- the replay engine's side, in a process of its own (--child) -----------------------------------
+def bench_orders(n: int, kind: str = "pure", sync: str = "NORMAL", warm: bool = True) -> dict:
+    """Durable orders per second, one after another. `kind`: "pure" (four activities returning a
+    dict, as the DBOS peer's steps do), "local" (the same as local activities), "services" (the
+    four steps calling the services, which write ledger rows in SQLite too) or "full" (ORDER
+    #1001 itself, its 30-day timer skipped)."""
     from engines.clock import EPOCH, VirtualClock
     from engines.replay import Client, Server, Worker, activity, workflow
     from workloads.order_1001.order import ORDER
-    from workloads.order_1001.replay import WORKFLOWS, OrderActivities, A, order_workflow
+    from workloads.order_1001.replay import WORKFLOWS, A, OrderActivities, order_workflow
     from workloads.services import Services
 
     @workflow.defn(name="order4")
@@ -104,27 +137,37 @@ def bench_orders(n: int, full: bool, pure: bool = False, local: bool = False) ->
     with tempfile.TemporaryDirectory() as d:
         clock = VirtualClock(EPOCH)
         server = Server(Path(d) / "bench.db", clock)
+        # engines.store.Store sets synchronous = NORMAL when it opens a file; the same connection
+        # serves every statement of this process, so setting it here applies to every commit
+        server.store.conn.execute(f"PRAGMA synchronous = {sync}")
+        pragmas = {"synchronous": server.store.conn.execute("PRAGMA synchronous").fetchone()[0],
+                   "journal_mode": server.store.conn.execute("PRAGMA journal_mode").fetchone()[0]}
         services = Services(server.store, clock)
         flows = WORKFLOWS + [order4, order4_pure, order4_local]
         client = Client(server, flows)
         worker = Worker(server, workflows=flows, activities=OrderActivities(services).all() + [charge, reserve, ship, email],
                         skip_time=True)
         worker.start()
-        flow = order4_local if local else order4_pure if pure else order_workflow if full else order4
+        flow = {"pure": order4_pure, "local": order4_local, "services": order4, "full": order_workflow}[kind]
+        if warm:
+            client.start(flow, {**ORDER, "order_id": "warm"}, id="order-warm")
+            worker.run()
         t = time.perf_counter()
         for i in range(n):
             client.start(flow, {**ORDER, "order_id": str(i)}, id=f"order-{i}")
             worker.run()
         dt = time.perf_counter() - t
-        if pure or local:
-            assert sum(1 for r in server.list_executions() if r.status == "Completed") == n
+        if kind in ("pure", "local"):
+            assert sum(1 for r in server.list_executions() if r.status == "Completed") == n + warm
         else:
-            assert services.ledger().counts()["shipped"] == n
+            assert services.ledger().counts()["shipped"] == n + warm
         worker.stop()
-        return n / dt
+        server.close()
+        return {"n": n, "seconds": dt, "wf_per_s": n / dt, **pragmas}
 
 
 def bench_replay() -> tuple[int, float]:
+    """Best of 5 replays from the top of a 20 × 100-timer fan-out's whole history."""
     from engines.clock import EPOCH, VirtualClock
     from engines.replay import Client, Driver, HistoryLimits, Server, Worker, WorkflowInfo, workflow
 
@@ -149,49 +192,114 @@ def bench_replay() -> tuple[int, float]:
     return len(events), best
 
 
-def bench_dbos(n: int, python: str | None) -> dict | None:
-    candidates = [python] if python else []
+# --- running both sides as whole processes --------------------------------------------------------
+def run_json(cmd: list[str], timeout: float = 600) -> dict | None:
     try:
-        import dbos  # noqa: F401
-        candidates.insert(0, sys.executable)
-    except ImportError:
-        pass
-    if os.path.exists(DEFAULT_DBOS_PYTHON):
-        candidates.append(DEFAULT_DBOS_PYTHON)
-    for exe in candidates:
-        try:
-            out = subprocess.run([exe, "-c", PEER, str(n)], capture_output=True, text=True, timeout=600)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if out.returncode == 0 and out.stdout.strip():
-            return {**json.loads(out.stdout.strip().splitlines()[-1]), "python": exe}
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0 or not out.stdout.strip():
+        sys.stderr.write(out.stderr[-2000:])
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ours(n: int, kind: str, sync: str) -> dict | None:
+    return run_json([sys.executable, __file__, "--child", kind, "--sync", sync, "--orders", str(n)])
+
+
+def peer(python: str, n: int, sync: str) -> dict | None:
+    return run_json([python, "-c", PEER, str(n), sync])
+
+
+def find_dbos(explicit: str | None) -> str | None:
+    for exe in (explicit, os.environ.get("DBOS_PYTHON"), DEFAULT_DBOS_PYTHON):
+        if exe and os.path.exists(exe):
+            probe = subprocess.run([exe, "-c", "import dbos"], capture_output=True)
+            if probe.returncode == 0:
+                return exe
     return None
 
 
+def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
+    return " / ".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
+
+
+def pragma_text(r: dict) -> str:
+    sync = {v: k for k, v in SYNC_LEVELS.items()}.get(r.get("synchronous"), r.get("synchronous", "?"))
+    return f"journal_mode={r.get('journal_mode', '?')}, synchronous={sync}"
+
+
+def compare(n: int, repeat: int, sync: str, dbos: str | None) -> None:
+    print(f"\nsynchronous={sync} for both engines, WAL, {n} orders per process, {repeat} interleaved runs "
+          "(workflows/s, min / median / max):")
+    runs: dict[str, list[dict]] = {"pure": [], "local": [], "dbos": []}
+    for _ in range(repeat):
+        for kind in ("pure", "local"):
+            r = ours(n, kind, sync)
+            if r is not None:
+                runs[kind].append(r)
+        if dbos is not None:
+            r = peer(dbos, n, sync)
+            if r is not None:
+                runs["dbos"].append(r)
+    labels = {"pure": "replay, steps as activities      ", "local": "replay, steps as local activities",
+              "dbos": "DBOS, steps                      "}
+    for key, label in labels.items():
+        if runs[key]:
+            print(f"  {label} {spread([r['wf_per_s'] for r in runs[key]])}   ({pragma_text(runs[key][0])})")
+    if dbos is None:
+        return
+    if len(runs["dbos"]) != repeat:
+        print(f"  DBOS: {repeat - len(runs['dbos'])} of {repeat} peer runs failed; ratios over the pairs that ran")
+    for key in ("pure", "local"):
+        pairs = list(zip(runs[key], runs["dbos"]))
+        if pairs:
+            ratios = [a["wf_per_s"] / b["wf_per_s"] for a, b in pairs]
+            print(f"  ratio {labels[key].strip()} / DBOS: {spread(ratios, '{:.1f}x')}   (target >= 5x)")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=200)
-    parser.add_argument("--dbos-python", default=None, help="a python with dbos installed (default: this one, then "
-                                                               f"{DEFAULT_DBOS_PYTHON})")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sync", default="NORMAL,FULL", help="synchronous settings to compare (default NORMAL,FULL)")
+    parser.add_argument("--dbos-python", default=None,
+                        help=f"a python with dbos installed (default $DBOS_PYTHON, then {DEFAULT_DBOS_PYTHON})")
+    parser.add_argument("--no-extras", action="store_true", help="only the comparison with DBOS")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    four = bench_orders(args.orders, full=False, pure=True)
-    local = bench_orders(args.orders, full=False, local=True)
-    services = bench_orders(args.orders, full=False)
-    full = bench_orders(args.orders, full=True)
-    events, seconds = bench_replay()
-    print(f"replay engine, four-step order (charge, reserve, ship, email), durable on SQLite: {four:,.0f} workflows/s")
-    print(f"replay engine, the same four steps as local activities:                         {local:,.0f} workflows/s")
-    print(f"  the same four steps calling the services (their ledger rows in SQLite too):      {services:,.0f} workflows/s")
-    print(f"replay engine, full ORDER #1001 (with the 30-day timer skipped):                {full:,.0f} workflows/s")
-    print(f"replay of a {events:,}-event history: {seconds * 1000:.1f} ms ({events / seconds:,.0f} events/s)")
-    peer = bench_dbos(args.orders, args.dbos_python)
-    if peer is None:
-        print("DBOS: not installed (pip install dbos in its own venv, e.g. /work/peers/dbos-venv); no ratio")
+    if args.child is not None:
+        print(json.dumps(bench_orders(args.orders, args.child, args.sync.split(",")[0])))
+        return
+    levels = [s.strip().upper() for s in args.sync.split(",") if s.strip()]
+    for s in levels:
+        if s not in SYNC_LEVELS:
+            parser.error(f"--sync: {s} is not one of {', '.join(SYNC_LEVELS)}")
+    dbos = find_dbos(args.dbos_python)
+    print("replay engine vs DBOS: the same four-step order, one process each, one SQLite file each, "
+          "same journal mode (WAL) and synchronous setting, warm (one order first), interleaved runs")
+    if dbos is None:
+        print("DBOS: not installed (python -m venv /work/peers/dbos-venv && /work/peers/dbos-venv/bin/pip install dbos, "
+              "or --dbos-python / $DBOS_PYTHON); the peer is skipped, no ratio")
     else:
-        print(f"DBOS (same four-step order, SQLite, {peer['python']}): {peer['wf_per_s']:,.0f} workflows/s")
-        print(f"ratio replay/DBOS: {four / peer['wf_per_s']:.1f}x (target >= 10x; with the services' writes: "
-              f"{services / peer['wf_per_s']:.1f}x)")
-        print(f"ratio replay (local activities)/DBOS: {local / peer['wf_per_s']:.1f}x")
+        print(f"DBOS peer: {dbos}")
+    for sync in levels:
+        compare(args.orders, args.repeat, sync, dbos)
+    if dbos is not None:
+        r = peer(dbos, args.orders, "default")
+        if r is not None:
+            print(f"\nreference only, DBOS with its own SQLite defaults ({pragma_text(r)}): {r['wf_per_s']:,.0f} workflows/s")
+    if not args.no_extras:
+        services = ours(args.orders, "services", "NORMAL")
+        full = ours(args.orders, "full", "NORMAL")
+        events, seconds = bench_replay()
+        print("\nreplay engine only (synchronous=NORMAL, one process each):")
+        if services is not None:
+            print(f"  the four steps calling the services (their ledger rows in SQLite too): {services['wf_per_s']:,.0f} workflows/s")
+        if full is not None:
+            print(f"  full ORDER #1001 (its 30-day timer skipped):                          {full['wf_per_s']:,.0f} workflows/s")
+        print(f"  replay from the top of a {events:,}-event history: {seconds * 1000:.1f} ms ({events / seconds:,.0f} events/s)")
 
 
 if __name__ == "__main__":

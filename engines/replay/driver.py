@@ -1,10 +1,18 @@
 """The replay driver: runs workflow code against its history, with no event loop and no threads.
 
-On every workflow task the code runs again from the top. The history is cut into activations,
-one per completed workflow task: the driver hands the code the inputs that task saw (activity
-results, timer fires, signals…), steps the coroutines by hand (`send` / `throw`) until all of
-them wait, and checks every command the code issues against the events that task recorded. The
-last activation is live: its commands are new and become new events.
+A replay runs the code from the top. The history is cut into activations, one per completed
+workflow task: the driver hands the code the inputs that task saw (activity results, timer fires,
+signals…), steps the coroutines by hand (`send` / `throw`) until all of them wait, and checks
+every command the code issues against the events that task recorded. The last activation is
+live: its commands are new and become new events.
+
+A worker may keep a driver between workflow tasks (Temporal's sticky execution): `advance`
+first replays from the top like `run`, then each later call takes only the events recorded since
+the previous call's WorkflowTaskStarted. Those must continue exactly what the driver saw: the
+WorkflowTaskCompleted of its own live task, the events its commands became (which bind their
+futures), inputs, and the new WorkflowTaskStarted last. Anything else (a failed or timed-out
+task, another worker's task, a command recorded differently) raises `StaleState`: the caller
+throws the driver away and replays from the top with a new one.
 
 A local activity's MarkerRecorded is both: the command event of the task that ran it, and the
 input (its outcome) of the next task, the one the worker starts right after recording it.
@@ -49,6 +57,10 @@ class _Evicted(BaseException):
     """Thrown into workflow code that tries to act after the driver is done with it."""
 
 
+class StaleState(Exception):
+    """The new events do not continue what this driver has seen: replay from the top instead."""
+
+
 class _Task:
     __slots__ = ("coro", "waiting", "throw", "future", "main")
 
@@ -61,7 +73,8 @@ class _Task:
 
 
 class Driver:
-    """Replays one run. Create one per workflow task (or per query) and call `run` once.
+    """Replays one run. Create one per workflow task (or per query) and call `run` once, or keep
+    one between a run's workflow tasks and call `advance` for each (then `close` it when done).
 
     It is the `WorkflowRuntime` the run's `WorkflowContext` talks to: the context hands it
     commands and asks it the time; the driver matches the commands against the history.
@@ -91,6 +104,10 @@ class Driver:
         self._fatal: BaseException | None = None
         self._in_query = False
         self._finished = False
+        self._pending: deque[HistoryEvent] = deque()  # inputs not yet handed to the code
+        #: the live activation's commands (and their futures) until their events are seen
+        self._unbound: deque[tuple[cmd.Command, WorkflowFuture | None]] | None = None
+        self._live_started = 0  # event id of the WorkflowTaskStarted of the last live activation
 
     # --- entry points --------------------------------------------------------------------------
     def run(self, events: list[HistoryEvent], *, live: bool = True) -> list[cmd.Command]:
@@ -99,45 +116,107 @@ class Driver:
         Returns the new commands of the live activation. Raises NondeterminismError or
         WorkflowTaskError; the caller records the failed workflow task.
         """
+        try:
+            return self._walk(events, live, resume=False)
+        finally:
+            self._finish()
+
+    def advance(self, events: list[HistoryEvent]) -> list[cmd.Command]:
+        """The new commands of the workflow task whose WorkflowTaskStarted ends `events`; the
+        coroutines stay suspended for the next call. The first call replays the whole history
+        from the top; later calls take only the events after the previous WorkflowTaskStarted.
+
+        Raises `StaleState` when the events do not continue this driver's state (the caller
+        closes it and replays from the top), and what `run` raises.
+        """
+        if self._finished:
+            raise StaleState("the driver was closed")
+        return self._walk(events, True, resume=self._unbound is not None)
+
+    def close(self) -> None:
+        """Let go of the run's coroutines (an evicted cached run)."""
+        if not self._finished:
+            self._finish()
+
+    def _walk(self, events: list[HistoryEvent], live: bool, resume: bool) -> list[cmd.Command]:
         # locals: an enum member lookup costs about 0.1 µs, and this loop sees every event
         task_started, task_completed = EventType.WORKFLOW_TASK_STARTED, EventType.WORKFLOW_TASK_COMPLETED
         marker = EventType.MARKER_RECORDED
-        try:
-            pending: deque[HistoryEvent] = deque()
-            started: HistoryEvent | None = None
-            n, k = len(events), 0
-            while k < n:
-                e = events[k]
-                t = e.event_type
-                if t in INPUT_EVENTS:
-                    pending.append(e)
-                elif t == task_started:
-                    started = e
-                elif t == task_completed and started is not None:
-                    j = k + 1
-                    expected: deque[HistoryEvent] = deque()
-                    while j < n and events[j].event_type in COMMAND_EVENTS:
-                        recorded = events[j]
-                        expected.append(recorded)
-                        if recorded.event_type == marker and recorded.is_local_activity_marker():
-                            pending.append(recorded)  # its outcome wakes the code in the next task
-                        j += 1
-                    self._activate(pending, started, expected)
-                    self.replayed_events = j
-                    k = j
-                    continue
-                k += 1
-            if live and started is not None and started is events[-1]:
-                self._activate(pending, started, None)
-            elif not live:
-                last = events[-1] if events else None
-                if last is not None:
-                    self.now = last.time
-                self.history_length = len(events)
-                self._activate_all(pending)
-            return self.new_commands
-        finally:
-            self._finish()
+        pending = self._pending
+        started: HistoryEvent | None = None
+        self.new_commands = []
+        self.replayed_events = 0
+        n, k = len(events), 0
+        if resume and (not n or events[-1].event_type != task_started):
+            raise StaleState("the new events do not end with the workflow task to run")
+        while k < n:
+            e = events[k]
+            t = e.event_type
+            if t in INPUT_EVENTS:
+                pending.append(e)
+            elif t == task_started:
+                if resume and (k != n - 1 or self._unbound is not None):
+                    raise StaleState(f"workflow task {e.event_id} started before the cached one was recorded "
+                                     "(it failed or timed out, or another worker ran the run)")
+                started = e
+            elif t == task_completed and self._unbound is not None:
+                k = self._bind_recorded(events, k, pending)
+                continue
+            elif t == task_completed and started is not None:
+                j = k + 1
+                expected: deque[HistoryEvent] = deque()
+                while j < n and events[j].event_type in COMMAND_EVENTS:
+                    recorded = events[j]
+                    expected.append(recorded)
+                    if recorded.event_type == marker and recorded.is_local_activity_marker():
+                        pending.append(recorded)  # its outcome wakes the code in the next task
+                    j += 1
+                self._activate(pending, started, expected)
+                self.replayed_events = j
+                k = j
+                continue
+            elif resume and t in _TASK_ENDS:
+                raise StaleState(f"event {e.event_id} ({t}) does not continue the cached workflow task")
+            k += 1
+        if live and started is not None and started is events[-1]:
+            self._unbound = deque()
+            self._live_started = started.event_id
+            self._activate(pending, started, None)
+        elif not live:
+            last = events[-1] if events else None
+            if last is not None:
+                self.now = last.time
+            self.history_length = len(events)
+            self._activate_all(pending)
+        return self.new_commands
+
+    def _bind_recorded(self, events: list[HistoryEvent], k: int, pending: deque[HistoryEvent]) -> int:
+        """events[k] completes the live activation: the command events after it are what its
+        commands became; each binds its command's future to the event id. Returns the index
+        after them."""
+        unbound = self._unbound
+        assert unbound is not None
+        completed = events[k]
+        if completed.attributes.get("started_event_id") != self._live_started:
+            raise StaleState(f"event {completed.event_id} completes workflow task "
+                             f"{completed.attributes.get('started_event_id')}, not the cached {self._live_started}")
+        n, j = len(events), k + 1
+        while j < n and events[j].event_type in COMMAND_EVENTS:
+            recorded = events[j]
+            if not unbound:
+                raise StaleState(f"event {recorded.event_id} was recorded for no command of the cached workflow task")
+            command, fut = unbound.popleft()
+            if not _recorded_as(command, recorded):
+                raise StaleState(f"event {recorded.event_id} ({cmd.describe_recorded(recorded)}) is not the cached "
+                                 f"command {command.describe()}")
+            self._bind(command, fut, recorded)
+            if recorded.event_type == EventType.MARKER_RECORDED and recorded.is_local_activity_marker():
+                pending.append(recorded)
+            j += 1
+        if unbound:
+            raise StaleState(f"{len(unbound)} command(s) of the cached workflow task were not recorded")
+        self._unbound = None
+        return j
 
     def query(self, events: list[HistoryEvent], name: str, args: list) -> Any:
         """Answer a query from the replayed state; appends nothing."""
@@ -184,6 +263,7 @@ class Driver:
         self._spawn(coro, main=True)
 
     def _on_activity_completed(self, e: HistoryEvent) -> None:
+        self._activity_meta.pop(e.attributes["scheduled_event_id"], None)
         fut = self._activities.pop(e.attributes["scheduled_event_id"], None)
         if fut is not None:
             fut.set_result(e.attributes.get("result"))
@@ -193,7 +273,7 @@ class Driver:
         a = e.attributes
         fut = self._activities.pop(a["scheduled_event_id"], None)
         if fut is not None:
-            kind, aid = self._activity_meta.get(a["scheduled_event_id"], (a.get("activity_type", "?"), "?"))
+            kind, aid = self._activity_meta.pop(a["scheduled_event_id"], (a.get("activity_type", "?"), "?"))
             failure = a.get("failure") or {"type": "TimeoutError", "message": "start-to-close timeout"}
             fut.set_exception(ActivityError(kind, aid, failure_from(failure),
                                             timed_out=e.event_type == EventType.ACTIVITY_TASK_TIMED_OUT,
@@ -339,11 +419,15 @@ class Driver:
         if self._finished:
             raise _Evicted()
 
-    def _issue(self, command: cmd.Command) -> HistoryEvent | None:
+    def _issue(self, command: cmd.Command, fut: WorkflowFuture | None = None) -> HistoryEvent | None:
+        """Match the command against the history (replay: binds `fut` to the recorded event) or
+        record it as new (live: bound when its event is seen, see `_bind_recorded`)."""
         if self._fatal is not None:
             raise self._fatal
         if self._expected is None:
             self.new_commands.append(command)
+            if self._unbound is not None:
+                self._unbound.append((command, fut))
             return None
         if not self._expected:
             err = NondeterminismError(None, "no further command in this workflow task", command.describe(), self.info.workflow_id)
@@ -357,22 +441,30 @@ class Driver:
             raise err
         self._expected.popleft()
         self.matched_commands += 1
+        self._bind(command, fut, event)
         return event
+
+    def _bind(self, command: cmd.Command, fut: WorkflowFuture | None, event: HistoryEvent) -> None:
+        """The future of a command that became `event` waits for the input that names its id."""
+        if fut is None:
+            return
+        if isinstance(command, cmd.ScheduleActivityTask):
+            self._activities[event.event_id] = fut
+            self._activity_meta[event.event_id] = (command.activity_type, command.activity_id)
+        elif isinstance(command, cmd.ScheduleLocalActivity):
+            self._local[event.event_id] = fut
+        elif isinstance(command, cmd.StartChildWorkflowExecution):
+            self._children[event.event_id] = fut
 
     def schedule_activity(self, command: cmd.ScheduleActivityTask) -> WorkflowFuture:
         fut = WorkflowFuture(f"activity {command.activity_type}")
-        event = self._issue(command)
-        if event is not None:
-            self._activities[event.event_id] = fut
-            self._activity_meta[event.event_id] = (command.activity_type, command.activity_id)
+        self._issue(command, fut)
         return fut
 
     def schedule_local_activity(self, command: cmd.ScheduleLocalActivity) -> WorkflowFuture:
         """One attempt; the future gets the marker's attributes (result, or failure and backoff)."""
         fut = WorkflowFuture(f"local activity {command.activity_type}")
-        event = self._issue(command)
-        if event is not None:
-            self._local[event.event_id] = fut
+        self._issue(command, fut)
         return fut
 
     def start_timer(self, command: cmd.StartTimer) -> WorkflowFuture:
@@ -391,9 +483,7 @@ class Driver:
         return fut
 
     def start_child(self, command: cmd.StartChildWorkflowExecution, handle: H) -> H:
-        event = self._issue(command)
-        if event is not None:
-            self._children[event.event_id] = handle
+        self._issue(command, handle)
         return handle
 
     def patch(self, patch_id: str) -> bool:
@@ -406,6 +496,23 @@ class Driver:
             self._issue(marker)
             return True
         return False
+
+
+#: events that end a workflow task other than by completing it (or schedule the next one): in the
+#: events a cached driver is handed, one before its own task completed means it was not recorded
+_TASK_ENDS = frozenset({EventType.WORKFLOW_TASK_FAILED, EventType.WORKFLOW_TASK_TIMED_OUT})
+
+
+def _recorded_as(command: cmd.Command, event: HistoryEvent) -> bool:
+    """Is `event` what the server wrote for `command`? Same type and key, and the same ids."""
+    if not command.matches(event):
+        return False
+    attrs = event.attributes
+    for name in ("activity_id", "timer_id", "workflow_id", "attempt"):
+        value = getattr(command, name, None)
+        if value is not None and attrs.get(name) != value:
+            return False
+    return True
 
 
 #: what each input event does to the code; a dict lookup per event, as a replay walks whole histories

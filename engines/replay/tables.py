@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 ENGINE = "replay"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CLOCK_META = "replay.virtual_time"
 
 DDL = """
@@ -27,6 +27,7 @@ CREATE TABLE rp_runs (
     seq INTEGER NOT NULL
 );
 CREATE INDEX rp_runs_workflow ON rp_runs (workflow_id, seq);
+CREATE INDEX rp_runs_seq ON rp_runs (seq);
 CREATE TABLE rp_history (
     run_id TEXT NOT NULL,
     event_id INTEGER NOT NULL,
@@ -55,6 +56,8 @@ CREATE TABLE rp_tasks (
     heartbeat TEXT
 );
 CREATE INDEX rp_tasks_poll ON rp_tasks (kind, task_queue, visible_at);
+CREATE INDEX rp_tasks_run ON rp_tasks (run_id, kind);
+CREATE INDEX rp_tasks_leased ON rp_tasks (lease_owner) WHERE lease_owner IS NOT NULL;
 CREATE TABLE rp_timers (
     run_id TEXT NOT NULL,
     timer_id TEXT NOT NULL,
@@ -75,4 +78,17 @@ CREATE TABLE rp_workers (
 
 #: v2: a run's next event id is no longer kept in rp_runs (one row write less per transaction);
 #: it is MAX(event_id) + 1 of its history, found through rp_history's primary key.
-MIGRATIONS = MappingProxyType({2: "ALTER TABLE rp_runs DROP COLUMN next_event_id;"})
+#: v3: the indexes the hot queries lacked (EXPLAIN QUERY PLAN showed whole-table scans):
+#: - rp_tasks_run: waking a run (`WorkflowTasks.schedule`'s join on run_id), a sticky claim of one
+#:   run's task, and dropping a closed run's tasks scanned every queued task;
+#: - rp_runs_seq: every start reads MAX(seq), which walked the whole rp_runs_workflow index;
+#: - rp_tasks_leased (partial: leased rows only): an idle skip-time worker asks who holds leases
+#:   (`busy_elsewhere`, `next_ready_at`), which scanned every queued task.
+MIGRATIONS = MappingProxyType({
+    2: "ALTER TABLE rp_runs DROP COLUMN next_event_id;",
+    3: """
+CREATE INDEX IF NOT EXISTS rp_runs_seq ON rp_runs (seq);
+CREATE INDEX IF NOT EXISTS rp_tasks_run ON rp_tasks (run_id, kind);
+CREATE INDEX IF NOT EXISTS rp_tasks_leased ON rp_tasks (lease_owner) WHERE lease_owner IS NOT NULL;
+""",
+})

@@ -3,6 +3,15 @@
 A worker holds nothing a crash could lose: every decision is committed before the next step,
 and a task it held when it died becomes claimable again when its lease runs out. Run one in
 the current process (`Worker.run`) or as its own OS process (`workflow-canvas replay worker`).
+
+Sticky execution (Temporal's workflow cache): between a run's workflow tasks the worker keeps
+the run's suspended code (its `Driver`) and the history rows it read, so the next task reads
+and decodes only the new rows and hands only the new events to the code, instead of replaying
+the whole history from the top. The cache is bounded (`max_cached_workflows`, evicted least
+recently used) and only an optimisation: a run is dropped from it on any doubt (the new events
+do not continue its state exactly, the task failed, the lease was lost, the run closed) and on
+a stop or crash; a run not in the cache, or any other worker, replays from the top.
+`max_cached_workflows=0` turns it off: every workflow task replays from the top.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from engines.clock import VirtualClock, WallClock, human_duration
 from engines.replay import activity as _activity
 from engines.replay import commands as cmd
 from engines.replay.context import WorkflowInfo
-from engines.replay.driver import Driver
+from engines.replay.driver import Driver, StaleState
 from engines.replay.errors import (
     ApplicationError,
     NondeterminismError,
@@ -41,8 +50,11 @@ from engines.trace import Severity
 PointHook = Callable[[str], None]
 #: at most this many tasks run back to back on hand-offs before the worker polls again (fairness)
 HANDOFF_LIMIT = 64
-#: runs whose stored history rows a worker keeps, so a workflow task fetches only the new events
-HISTORY_CACHE = 256
+#: runs whose state (suspended code and history rows) a worker keeps between their workflow tasks
+#: by default (temporalio's `max_cached_workflows` default)
+MAX_CACHED_WORKFLOWS = 1000
+#: the newest failure messages a worker keeps in `stats.problems` (a long-lived worker stays flat)
+MAX_PROBLEMS = 100
 
 
 @dataclass
@@ -56,7 +68,21 @@ class WorkerStats:
     time_skips: int = 0
     failed_workflow_tasks: int = 0
     local_activities: int = 0     # local-activity attempts run inside workflow tasks
-    problems: list[str] = field(default_factory=list)
+    cache_hits: int = 0           # workflow tasks continued from the run's cached state (sticky)
+    cache_misses: int = 0         # workflow tasks replayed from the top (not cached, or the cache is off)
+    cache_evictions: int = 0      # cached runs dropped for a doubt or to make room (closed runs not counted)
+    problems: list[str] = field(default_factory=list)  # the newest MAX_PROBLEMS failure messages
+
+
+class _CachedRun:
+    """One run's state kept between its workflow tasks: its history rows read so far (as stored,
+    decoded afresh when a replay from the top needs them) and its suspended code."""
+
+    __slots__ = ("rows", "driver")
+
+    def __init__(self, rows: list[tuple], driver: Driver) -> None:
+        self.rows = rows
+        self.driver = driver
 
 
 def failure_of(exc: BaseException) -> dict[str, Any]:
@@ -80,7 +106,8 @@ class Worker:
                  activities: Iterable[Callable] | Mapping[str, Callable] = (), skip_time: bool = False,
                  idempotency_keys: bool = True, crash_after_effect: str | None = None, crash_at: str | None = None,
                  crash_mode: Literal["raise", "exit"] = "raise", on_point: PointHook | None = None,
-                 identity: str | None = None, poll_interval: float = 0.05) -> None:
+                 identity: str | None = None, poll_interval: float = 0.05,
+                 max_cached_workflows: int = MAX_CACHED_WORKFLOWS) -> None:
         self.server = server
         self.task_queue = task_queue
         self.workflows = _registry(workflows, workflow_name)
@@ -97,7 +124,10 @@ class Worker:
         self.started = False
         self.dead = False
         self._wall = WallClock()
-        self._rows: OrderedDict[str, list[tuple]] = OrderedDict()  # run id -> its history rows read so far
+        if max_cached_workflows < 0:
+            raise ReplayError(f"max_cached_workflows must be 0 (no cache) or more, got {max_cached_workflows}")
+        self.max_cached_workflows = max_cached_workflows
+        self._cache: OrderedDict[str, _CachedRun] = OrderedDict()  # run id -> its state, least recently used first
         self._eager = EagerRequest(self.identity, task_queue, frozenset(self.workflows), frozenset(self.activities))
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -116,6 +146,7 @@ class Worker:
 
     def stop(self) -> None:
         if self.started and not self.dead:
+            self.evict_all()
             self.server.stop_worker(self.identity)
             self.server.emit(TraceKind.WORKER_STOPPED, self.identity, f"worker {self.identity} stopped")
             self.started = False
@@ -123,6 +154,7 @@ class Worker:
     def crash(self, why: str = "the worker process died") -> None:
         """Vanish like a killed process: no cleanup, leases stay until they run out."""
         self.dead = True
+        self.evict_all()  # a dead process's memory is gone
         self.server.stop_worker(self.identity, crashed=True)
         self.server.emit(TraceKind.WORKER_CRASHED, self.identity, why, Severity.ERROR)
 
@@ -222,63 +254,113 @@ class Worker:
 
     def _run_workflow_claim(self, claim: WorkflowTaskClaim,
                             eager: EagerRequest | None) -> ActivityClaim | WorkflowTaskClaim | None:
-        """Replay the run, run its local activities, record its decision; returns the task handed
-        back by `eager` (an activity, or the run's next workflow task after local activities)."""
+        """Continue the run's cached code or replay it from the top, run its local activities,
+        record its decision; returns the task handed back by `eager` (an activity, or the run's
+        next workflow task after local activities)."""
         self._point(f"workflow-task-started:{claim.workflow_type}")
-        events = self._history(claim.run_id, claim.started_event_id)
-        first = events[0].attributes
-        info = WorkflowInfo(workflow_id=claim.workflow_id, run_id=claim.run_id, workflow_type=claim.workflow_type,
-                            task_queue=first.get("task_queue", self.task_queue), start_time=events[0].time,
-                            continued_from_run_id=first.get("continued_from_run_id"),
-                            parent_workflow_id=first.get("parent_workflow_id"))
-        driver = Driver(self.workflows[claim.workflow_type], info, warn_limit=self.server.limits.warn)
         self.stats.workflow_tasks += 1
+        cached = self._cache.pop(claim.run_id, None)  # out of the cache until this task is recorded
         try:
-            commands = driver.run(events)
+            entry = self._activate(claim, cached)
         except NondeterminismError as exc:
             self._fail_task(claim, WorkflowTaskFailedCause.NON_DETERMINISTIC_ERROR, exc, TraceKind.NONDETERMINISM_ERROR)
             return None
         except ReplayError as exc:
             self._fail_task(claim, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED, exc, EventType.WORKFLOW_TASK_FAILED)
             return None
+        kept = False
+        try:
+            commands = entry.driver.new_commands
+            try:
+                for command in commands:
+                    if isinstance(command, cmd.ScheduleLocalActivity):
+                        self._run_local_activity(claim, command)
+            except NotRegisteredError as exc:  # the task waits for a worker that has the function
+                self._fail_task(claim, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED, exc, EventType.WORKFLOW_TASK_FAILED)
+                return None
+            try:
+                status, handed = self.server.complete_workflow_task(claim, commands, eager)
+            except LeaseLost as exc:  # another worker has the task: what ran here is not the run's state
+                self.server.emit(TraceKind.LEASE_LOST, claim.workflow_id, f"{exc}; the decision is dropped", Severity.WARNING)
+                return None
+            if status == WorkflowExecutionStatus.RUNNING and self.max_cached_workflows and not self.dead:
+                self._keep(claim.run_id, entry)  # a closed run gets no more workflow tasks
+                kept = True
+            self.stats.new_commands += len(commands)
+            self._point(f"workflow-task-completed:{claim.workflow_type}")
+            return handed
+        finally:
+            if not kept:
+                entry.driver.close()
+
+    def _activate(self, claim: WorkflowTaskClaim, cached: _CachedRun | None) -> _CachedRun:
+        """The run's state with this task's new commands: the cached code continued with only the
+        events recorded since its last task (a hit), else a new driver that replays the whole
+        history from the top (a miss: not cached, the cache is off, or the events raised a doubt).
+        A driver that raises is closed here; the error is the caller's to record."""
+        rows = cached.rows if cached is not None else []
+        last = rows[-1][0] if rows else 0
+        if cached is not None and last > claim.started_event_id:  # histories only grow: a doubt
+            cached.driver.close()
+            self.stats.cache_evictions += 1
+            cached, rows, last = None, [], 0
+        seen = len(rows)
+        rows.extend(self.server.history_rows(claim.run_id, after=last, upto=claim.started_event_id))
+        if cached is not None:
+            driver = cached.driver
+            try:
+                driver.advance(decode_events(rows[seen:]))  # only the new rows are decoded
+            except StaleState:
+                driver.close()
+                self.stats.cache_evictions += 1
+            except BaseException:
+                driver.close()
+                raise
+            else:
+                self.stats.cache_hits += 1
+                self.stats.replayed_events += driver.replayed_events
+                return cached
+        self.stats.cache_misses += 1
+        events = decode_events(rows)
+        first = events[0].attributes
+        info = WorkflowInfo(workflow_id=claim.workflow_id, run_id=claim.run_id, workflow_type=claim.workflow_type,
+                            task_queue=first.get("task_queue", self.task_queue), start_time=events[0].time,
+                            continued_from_run_id=first.get("continued_from_run_id"),
+                            parent_workflow_id=first.get("parent_workflow_id"))
+        driver = Driver(self.workflows[claim.workflow_type], info, warn_limit=self.server.limits.warn)
+        try:
+            driver.advance(events)
+        except BaseException:
+            driver.close()
+            raise
         finally:
             self.stats.replayed_events += driver.replayed_events
-        try:
-            for command in commands:
-                if isinstance(command, cmd.ScheduleLocalActivity):
-                    self._run_local_activity(claim, command)
-        except NotRegisteredError as exc:  # the task waits for a worker that has the function
-            self._fail_task(claim, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED, exc, EventType.WORKFLOW_TASK_FAILED)
-            return None
-        try:
-            status, handed = self.server.complete_workflow_task(claim, commands, eager)
-        except LeaseLost as exc:
-            self.server.emit(TraceKind.LEASE_LOST, claim.workflow_id, f"{exc}; the decision is dropped", Severity.WARNING)
-            return None
-        if status != WorkflowExecutionStatus.RUNNING:
-            self._rows.pop(claim.run_id, None)  # a closed run gets no more workflow tasks
-        self.stats.new_commands += len(commands)
-        self._point(f"workflow-task-completed:{claim.workflow_type}")
-        return handed
+        return _CachedRun(rows, driver)
 
-    def _history(self, run_id: str, upto: int) -> list[HistoryEvent]:
-        """The run's history up to `upto`, read from the database past the rows this worker already
-        holds (histories are append-only), and decoded afresh: replay still starts from the top."""
-        rows = self._rows.pop(run_id, [])
-        last = rows[-1][0] if rows else 0
-        if last < upto:
-            rows = rows + self.server.history_rows(run_id, after=last, upto=upto)
-        elif last > upto:
-            rows = [r for r in rows if r[0] <= upto]
-        self._rows[run_id] = rows
-        if len(self._rows) > HISTORY_CACHE:
-            self._rows.popitem(last=False)
-        return decode_events(rows)
+    def _keep(self, run_id: str, entry: _CachedRun) -> None:
+        """Cache the run as most recently used; the least recently used go past the bound."""
+        self._cache[run_id] = entry
+        while len(self._cache) > self.max_cached_workflows:
+            _, old = self._cache.popitem(last=False)
+            old.driver.close()
+            self.stats.cache_evictions += 1
+
+    def evict_all(self) -> None:
+        """Drop every cached run (on stop and crash): whoever runs them next replays from the top."""
+        while self._cache:
+            _, entry = self._cache.popitem()
+            entry.driver.close()
+
+    @property
+    def cached_runs(self) -> int:
+        """How many runs' state this worker holds now (at most `max_cached_workflows`)."""
+        return len(self._cache)
 
     def _fail_task(self, claim: WorkflowTaskClaim, cause: WorkflowTaskFailedCause, exc: Exception, kind: str) -> None:
         """Record the failed workflow task; `kind` names it in the trace."""
         self.stats.failed_workflow_tasks += 1
         self.stats.problems.append(str(exc))
+        del self.stats.problems[:-MAX_PROBLEMS]
         self.server.emit(kind, claim.workflow_id, str(exc), Severity.ERROR, **(
             {"event_id": exc.event_id, "recorded": exc.recorded, "asked": exc.asked} if isinstance(exc, NondeterminismError) else {}))
         self.server.fail_workflow_task(claim, cause, str(exc))

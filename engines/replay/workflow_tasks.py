@@ -63,15 +63,17 @@ class WorkflowTasks:
         if run_id is None and not self._queues.maybe_runnable(TaskKind.WORKFLOW, task_queue, now):
             return None
         marks = ",".join("?" * len(types))
-        only_run = "" if run_id is None else "AND t.run_id = ? "
+        # one run's task: found through rp_tasks_run (the unary + keeps the planner off the poll
+        # index, which would walk every queued task); a poll: the oldest visible one, by rp_tasks_poll
+        where = ("t.run_id = ? AND t.kind = ? AND +t.task_queue = ? AND +t.visible_at <= ?" if run_id is not None
+                 else "t.kind = ? AND t.task_queue = ? AND t.visible_at <= ?")
         with self._history.transaction() as c:
             row = c.execute(
                 "SELECT t.task_id, t.run_id, t.scheduled_event_id, t.lease_owner, t.started_event_id, r.workflow_id, "
-                "r.workflow_type FROM rp_tasks t JOIN rp_runs r ON r.run_id = t.run_id "
-                "WHERE t.kind = ? AND t.task_queue = ? AND t.blocked IS NULL AND t.visible_at <= ? "
-                f"AND (t.lease_owner IS NULL OR t.lease_expires <= ?) AND r.workflow_type IN ({marks}) {only_run}"
+                f"r.workflow_type FROM rp_tasks t JOIN rp_runs r ON r.run_id = t.run_id WHERE {where} "
+                f"AND t.blocked IS NULL AND (t.lease_owner IS NULL OR t.lease_expires <= ?) AND r.workflow_type IN ({marks}) "
                 "ORDER BY t.visible_at, t.task_id LIMIT 1",
-                (TaskKind.WORKFLOW, task_queue, now, now, *types, *((run_id,) if run_id else ()))).fetchone()
+                (*((run_id,) if run_id is not None else ()), TaskKind.WORKFLOW, task_queue, now, now, *types)).fetchone()
             if row is None:
                 return None
             task_id, run_id, sched = row[0], row[1], row[2]

@@ -52,7 +52,12 @@ class DemoEngine:
         self.workers: list[Worker] = []
 
     def worker(self, workflows: Iterable[Callable] | None = None, **options: Any) -> Worker:
-        """A new in-process worker in skip-time mode (idle days pass in no time)."""
+        """A new in-process worker in skip-time mode (idle days pass in no time).
+
+        The course's scenes teach replay from the top on every workflow task, so their workers keep
+        no sticky cache unless a scene asks for one (scene 03 shows both costs).
+        """
+        options.setdefault("max_cached_workflows", 0)
         options.setdefault("identity", f"s{self.scene}-worker-{len(self.workers) + 1}")
         w = Worker(self.server, workflows=list(workflows) if workflows is not None else self.workflows,
                    activities=self.activities, skip_time=True, **options)

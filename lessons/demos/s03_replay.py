@@ -8,6 +8,11 @@ On: the code branches on `random.random()` read outside the engine. The demo see
 random module at each workflow task so the flip is the same on every run of the demo (0.13 the
 first time, 0.84 on replay): the replay asks for a different step and the engine stops the run
 with a NondeterminismError naming the event. The run stays open; nothing recorded is lost.
+
+The scene teaches replay from the top, so its workers run with the sticky cache off
+(`max_cached_workflows=0`): every workflow task replays the whole history. The demo plays the
+same story again on a second engine with the cache on (Temporal's sticky execution: the worker
+keeps the run's state between tasks) and reports both counts of events replayed.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from engines.replay import EventType, TraceKind, WorkerCrashed
+from engines.replay import EventType, TraceKind, Worker, WorkerCrashed
+from engines.replay.worker import MAX_CACHED_WORKFLOWS
 from lessons.demos.engine import (
     DemoEngine,
     completed_steps,
     event_line,
     money,
+    plural,
     scheduled_steps,
 )
 from lessons.demos.result import DemoResult
@@ -33,36 +40,52 @@ SEEDS = (1, 1, 0, 0, 0, 0, 0, 0)
 
 def demo(inject_random: bool) -> DemoResult:
     saved = random.getstate()
+    try:
+        cached = DemoEngine("03")
+        try:  # the same story with Temporal's sticky cache on, for its count of events replayed
+            with_cache = _play(cached, inject_random, [], max_cached_workflows=MAX_CACHED_WORKFLOWS)
+            diverged_with_cache = any(t.kind == TraceKind.NONDETERMINISM_ERROR for t in cached.trace.events)
+            sticky = (with_cache.stats.replayed_events, with_cache.stats.workflow_tasks, diverged_with_cache)
+        finally:
+            cached.close()
+        eng = DemoEngine("03")
+        try:
+            lines = ["The code: " + ("ChargeCard, then `coin = random.random()` (outside the engine): below 0.5 "
+                                     "ReserveInventory, else SendConfirmationEmail; then ShipPackage. (The demo seeds Python's random at "
+                                     "each workflow task so the flip repeats: 0.13 first, 0.84 on replay.)"
+                                     if inject_random else "ORDER #1001's own code, deterministic: it reads nothing "
+                                     "but its input and the results the engine hands it.")]
+            second = _play(eng, inject_random, lines, max_cached_workflows=0)  # every task replays from the top
+            return _result(eng, second, inject_random, lines, sticky)
+        finally:
+            eng.close()
+    finally:
+        random.setstate(saved)
+
+
+def _play(eng: DemoEngine, inject_random: bool, lines: list[str], max_cached_workflows: int) -> Worker:
+    """Worker 1 dies after ChargeCard is recorded; worker 2 finishes the order. Returns worker 2."""
     seeds = iter(SEEDS)
 
     def seed(point: str) -> None:
         if inject_random and point.startswith("workflow-task-started"):
             random.seed(next(seeds, 0))
 
-    eng = DemoEngine("03")
+    if inject_random:
+        eng.client.start(order_coinflip, ORDER, True, id=WORKFLOW_ID)
+    else:
+        eng.client.start(order_workflow, ORDER, id=WORKFLOW_ID)
     try:
-        if inject_random:
-            eng.client.start(order_coinflip, ORDER, True, id=WORKFLOW_ID)
-        else:
-            eng.client.start(order_workflow, ORDER, id=WORKFLOW_ID)
-        lines = ["The code: " + ("ChargeCard, then `coin = random.random()` (outside the engine): below 0.5 "
-                                 "ReserveInventory, else SendConfirmationEmail; then ShipPackage. (The demo seeds Python's random at "
-                                 "each workflow task so the flip repeats: 0.13 first, 0.84 on replay.)"
-                                 if inject_random else "ORDER #1001's own code, deterministic: it reads nothing "
-                                 "but its input and the results the engine hands it.")]
-        try:
-            eng.worker(crash_at="activity-recorded:ChargeCard", on_point=seed).run()
-        except WorkerCrashed as exc:
-            lines.append(f"Worker 1: {exc}. The history holds ChargeCard's result.")
-        second = eng.worker(on_point=seed)
-        second.run()
-        return _result(eng, second, inject_random, lines)
-    finally:
-        eng.close()
-        random.setstate(saved)
+        eng.worker(crash_at="activity-recorded:ChargeCard", on_point=seed, max_cached_workflows=max_cached_workflows).run()
+    except WorkerCrashed as exc:
+        lines.append(f"Worker 1: {exc}. The history holds ChargeCard's result.")
+    second = eng.worker(on_point=seed, max_cached_workflows=max_cached_workflows)
+    second.run()
+    return second
 
 
-def _result(eng: DemoEngine, second: Any, inject_random: bool, lines: list[str]) -> DemoResult:
+def _result(eng: DemoEngine, second: Worker, inject_random: bool, lines: list[str],
+            sticky: tuple[int, int, bool]) -> DemoResult:
     events = eng.history()
     rows = [e.to_dict() for e in events]
     charge_calls = len(eng.calls("ChargeCard"))
@@ -72,8 +95,10 @@ def _result(eng: DemoEngine, second: Any, inject_random: bool, lines: list[str])
                  f"#{_completed_id(events, 'ChargeCard')}: it hands back the recorded result ({recorded['id']}, "
                  f"{money(recorded['amount_cents'])}) without calling the payment service.")
     diverged = [t for t in eng.trace.events if t.kind == TraceKind.NONDETERMINISM_ERROR]
+    replayed, tasks = second.stats.replayed_events, second.stats.workflow_tasks
+    cached_replayed, cached_tasks, cached_diverged = sticky
     figures: dict[str, object] = {"charge_calls": charge_calls, "charges": len(eng.services.ledger().of("charge")),
-                                  "replayed_events": second.stats.replayed_events,
+                                  "replayed_events": replayed, "replayed_events_cached": cached_replayed,
                                   "statement_cents": eng.statement_cents(), "history_length": len(events)}
     first_live = next(s for s in scheduled_steps(events) if s != "ChargeCard")
     lines.append(f"{first_live} is the first step with no record: it runs for real "
@@ -93,6 +118,14 @@ def _result(eng: DemoEngine, second: Any, inject_random: bool, lines: list[str])
                      f"the payment service was called {charge_calls} time{'s' if charge_calls != 1 else ''}.")
         headline = (f"Replay handed ChargeCard's recorded result back: {charge_calls} charge call, "
                     f"statement {money(eng.statement_cents())}; {first_live} ran for real")
+    lines.append(f"Worker 2 ran {plural(tasks, 'workflow task')}, each replaying the history from the top: "
+                 f"{plural(replayed, 'event')} replayed in all. With Temporal's sticky execution on (the worker keeps "
+                 f"the run's state between its tasks; this scene turns it off) it replays once, when it takes the run "
+                 f"over: {plural(cached_replayed, 'event')} replayed in {plural(cached_tasks, 'task')}"
+                 + (". That worker never re-runs the coin flip, so it does not notice the divergence: the error waits "
+                    "for the next replay from the top (a restart, or another worker)." if diverged and not cached_diverged
+                    else "."))
+    figures["diverged_with_cache"] = cached_diverged
     figures["workflow_status"] = eng.client.describe(WORKFLOW_ID).status
     return DemoResult(scene="03", knobs={}, headline=headline, figures=figures, lines=lines,
                       runs={"replay": eng.workload_run("nondeterministic" if diverged else "crash")}, history=rows)

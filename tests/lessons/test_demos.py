@@ -92,8 +92,15 @@ def test_03_replay_hands_back_the_charge_or_diverges(inject):
         assert errors and errors[0].data["event_id"] == 11 == r.figures["nondeterminism_event"]
         assert "ReserveInventory" in errors[0].data["recorded"] and "SendConfirmationEmail" in errors[0].data["asked"]
         assert "WorkflowTaskFailed" in types(r) and r.figures["workflow_status"] == "Running"
+        assert r.figures["diverged_with_cache"] is False  # a sticky worker never re-runs the flip
     else:
         assert not errors and types(r)[-1] == "WorkflowExecutionCompleted" and r.figures["replayed_events"] > 0
+        assert r.figures["diverged_with_cache"] is False
+    # the scene's workers replay from the top on every task; with the sticky cache on, worker 2
+    # replays only once, when it takes the run over (and never fewer events than that takeover)
+    off, on = r.figures["replayed_events"], r.figures["replayed_events_cached"]
+    assert 0 < on < off
+    assert any("sticky execution" in line and f"{off} events" in line and f"{on} events" in line for line in r.lines)
 
 
 # --- 04 ------------------------------------------------------------------------------------------

@@ -73,10 +73,26 @@ def test_get_handle_reaches_an_execution_started_elsewhere():
 
 def test_is_replaying_is_true_only_while_recorded_commands_are_reissued():
     SEEN.clear()
-    _, client, worker = engine(replaying)
+    server, client, _ = engine(replaying)
     client.start(replaying, id="r")
-    worker.run()
+    Worker(server, workflows=[replaying], skip_time=True, max_cached_workflows=0).run()  # every task replays
     assert SEEN == [("before", False), ("before", True), ("after", False)]
+
+
+def test_a_cached_run_is_not_replayed_a_new_worker_replays_it():
+    SEEN.clear()
+    server, client, worker = engine(replaying)
+    client.start(replaying, id="r")
+    worker.run(max_tasks=1)
+    worker.stop()  # the next task goes to a worker that never saw the run
+    Worker(server, workflows=[replaying], skip_time=True).run()
+    assert SEEN == [("before", False), ("before", True), ("after", False)]
+    SEEN.clear()
+    client.start(replaying, id="r2")
+    worker = Worker(server, workflows=[replaying], skip_time=True)
+    worker.run()  # one worker, sticky: the code continues where it waited, nothing is re-run
+    assert SEEN == [("before", False), ("after", False)]
+    assert worker.stats.cache_hits == 1 and worker.stats.replayed_events == 0
 
 
 def test_workflow_info_names_the_parent_and_the_run_continued_from():

@@ -309,7 +309,8 @@ def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True,
                        order_1002=Order1002(status=s.client.describe("order-1002").status, fraud_check=fraud_check))
     elif scenario == "nondeterministic":
         seeds = iter([1, 1, 0, 0, 0, 0])  # the second replay of the branch flips the coin the other way
-        s.worker(on_point=lambda p: p.startswith("workflow-task-started") and random.seed(next(seeds, 0))).run()
+        # With no sticky cache every workflow task replays from the top, so the coin is drawn again.
+        s.worker(max_cached_workflows=0, on_point=lambda p: p.startswith("workflow-task-started") and random.seed(next(seeds, 0))).run()
     else:
         s.worker().run()
     return _collect(s, scenario, seen)
