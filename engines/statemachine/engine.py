@@ -88,12 +88,14 @@ class Engine:
         if definition.get("TimeoutSeconds"):
             ex.deadline = iso(now + timedelta(seconds=definition["TimeoutSeconds"]))
         top = self._run.new_thread(ex, None, "", definition["StartAt"], data, {})
-        self.tables.insert_execution({"arn": arn, "name": name, "state_machine": state_machine, "version": version,
-                                      "status": ExecutionStatus.RUNNING, "input": jsonio.dumps(data), "start": iso(now),
-                                      "runtime": ex.snapshot(), "next_event": 1})
+        with self.store.transaction():  # the execution, its first thread and ExecutionStarted: all or nothing
+            self.tables.insert_execution({"arn": arn, "name": name, "state_machine": state_machine, "version": version,
+                                          "status": ExecutionStatus.RUNNING, "input": jsonio.dumps(data),
+                                          "start": iso(now)})
+            self._run.event(ex, HistoryEventType.EXECUTION_STARTED, None, input=data, roleArn=ROLE_ARN,
+                            stateMachineArn=machine_arn(state_machine), version=version)
+            self._run.checkpoint(ex)
         self._run.adopt(ex)
-        self._run.event(ex, HistoryEventType.EXECUTION_STARTED, None, input=data, roleArn=ROLE_ARN,
-                        stateMachineArn=machine_arn(state_machine), version=version)
         self._run.ready(ex, top)
         self._run.drain()
         return arn
@@ -107,16 +109,18 @@ class Engine:
         for row in self.tables.executions(ExecutionStatus.RUNNING):
             ex = self._run.load(row["arn"])
             arns.append(ex.arn)
-            self._run.arm(ex)
+            self._run.arm(ex, full=True)
             for th in ex.threads.values():
                 if not th.active:
                     continue
                 if th.phase not in BLOCKED:
                     self._run.ready(ex, th)  # it was between two steps: redo that step
+                elif th.phase == Phase.JOIN and th.fanout is not None and th.fanout.done >= th.fanout.total:
+                    self._run.ready(ex, th)  # every child came back before the process died: join now
                 elif th.phase == Phase.CALLBACK and th.token:
                     tok = self.tables.token(th.token)
-                    if tok and tok["status"] == TokenStatus.ANSWERED:
-                        self._run.ready(ex, th)
+                    if tok and task.answer_of(tok) is not None:
+                        self._run.ready(ex, th)  # answered (perhaps even taken) before the process died
         self._run.drain()
         return arns
 
@@ -168,7 +172,7 @@ class Engine:
             raise TaskTokenError(f"invalid task token {token[:12]}…: no task is waiting on it")
         if row["status"] != TokenStatus.WAITING:
             why = "already answered" if row["status"] == TokenStatus.ANSWERED else \
-                "closed (the task timed out or the execution ended)"
+                "closed (the task failed or timed out, or the execution ended)"
             raise TaskTokenError(f"task token {token[:12]}… is {why}")
         return row["execution"], row["thread"]
 

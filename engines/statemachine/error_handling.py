@@ -29,6 +29,9 @@ def handle_error(rt: Runtime, ex: Execution, th: Thread, state: dict, error: str
     """Retry if a retrier matches and has attempts left, else Catch, else fail the thread."""
     if not th.active:
         return
+    if th.token:  # e.g. a callback task whose parameters failed after its token was issued: that token is dead
+        rt.tables.close_token(th.token)
+        th.token = None
     for i, retrier in enumerate(state.get("Retry") or []):
         if error_matches(retrier["ErrorEquals"], error):
             used = th.attempts.get(str(i), 0)

@@ -7,6 +7,10 @@ and fails the Parallel (`States.BranchFailed` if it gave no error); a failed ite
 {"Error", "Cause"} while ToleratedFailureCount/Percentage allow, else the Map fails with
 `States.ExceedToleratedFailureThreshold` (or the item's error when nothing is tolerated). The
 parent's Retry/Catch then handle that error like any other.
+
+A child that ends is folded at once: its output (or error object) goes into the parent's results
+and it leaves the live threads (`Execution.fold`), so a Map's live state holds only the items in
+flight; the parent is stepped again only when every child is back.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ def start(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
     typ = state["Type"]
     view = rt.view(ex, th, state)
     fan = th.fanout = FanOut()
+    ex.touch(th)
     rt.event(ex, HistoryEventType.of_state(typ, "Started"), th.state)
     if typ == StateType.PARALLEL:
         data = dataflow.state_input(state, view)
@@ -68,7 +73,7 @@ def spawn_items(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
     left = fan.map
     if left is None:
         raise StatesError(RUNTIME, f"{th.state!r} has no Map items to start")
-    running = len(fan.children) - fan.done
+    running = fan.total - len(left.pending_items) - fan.done  # started and not back yet
     proc = item_processor(state)
     selector = state.get("ItemSelector", state.get("Parameters"))
     while left.pending_items and (left.limit <= 0 or running < left.limit):
@@ -87,8 +92,9 @@ def spawn_items(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
         rt.event(ex, HistoryEventType.MAP_ITERATION_STARTED, th.state, index=i)
         rt.ready(ex, child)
         running += 1
-    if not left.pending_items:
-        left.items = []
+    if not left.pending_items and left.items:
+        left.items = []  # all started: the items leave the parent's stored data (written once more)
+        ex.touch(th)
 
 
 def join(rt: Runtime, ex: Execution, th: Thread, state: dict) -> bool:
@@ -98,6 +104,7 @@ def join(rt: Runtime, ex: Execution, th: Thread, state: dict) -> bool:
         return False
     rt.event(ex, HistoryEventType.of_state(state["Type"], "Succeeded"), th.state)
     drop_children(ex, th)
+    th.fanout = None  # its results are the state's result now
     rt.exit(ex, th, state, fan.results)
     return True
 
@@ -112,6 +119,9 @@ def child_finished(rt: Runtime, ex: Execution, child: Thread, ok: bool, output: 
     state = rt.state_of(ex, parent)
     fan = _fan(parent)
     fan.done += 1
+    # folded: the parent holds what the child came back with and the child leaves the live threads; its
+    # row, in its final form, keeps that result until the parent joins (the parent's row is not rewritten)
+    ex.fold(child)
     is_map = state["Type"] == StateType.MAP
     if is_map:
         rt.event(ex, HistoryEventType.MAP_ITERATION_SUCCEEDED if ok else HistoryEventType.MAP_ITERATION_FAILED,
@@ -140,12 +150,14 @@ def child_finished(rt: Runtime, ex: Execution, child: Thread, ok: bool, output: 
             return
     if is_map:
         spawn_items(rt, ex, parent, state)
-    rt.ready(ex, parent)
+    if fan.done >= fan.total:
+        rt.ready(ex, parent)  # all back: it joins (before that its step would only find it still waiting)
 
 
 def _fail_parent(rt: Runtime, ex: Execution, th: Thread, state: dict, error: str, cause: str) -> None:
     """The Parallel/Map failed: its children go, its Retry/Catch take the error, and it steps on if still active."""
     drop_children(ex, th)
+    th.fanout = None  # a retry fans out afresh
     rt.state_error(ex, th, state, error, cause)
     if th.active:
         rt.ready(ex, th)
@@ -164,6 +176,7 @@ def abort_children(rt: Runtime, ex: Execution, th: Thread) -> None:
 def abort_thread(rt: Runtime, ex: Execution, th: Thread) -> None:
     """ABORTED, its token closed, and the same for its own children if it is joining some."""
     th.status = ThreadStatus.ABORTED
+    ex.touch(th)
     if th.token:
         rt.tables.set_token(th.token, TokenStatus.CLOSED)
     if th.phase == Phase.JOIN and th.fanout is not None:
@@ -174,9 +187,11 @@ def abort_thread(rt: Runtime, ex: Execution, th: Thread) -> None:
 
 
 def drop_children(ex: Execution, th: Thread) -> None:
-    """Finished child threads leave the snapshot once the parent holds their result."""
+    """The parent is done with its children (joined, or failed): any still here leave, theirs with them."""
     if th.fanout is None:
         return
     for cid in th.fanout.children:
-        ex.threads.pop(cid, None)
+        child = ex.drop(cid)  # a live child, or a finished one whose row kept its result
+        if child is not None:
+            drop_children(ex, child)
     th.fanout.children = []

@@ -1,9 +1,12 @@
 """The interpreter: walks an ASL definition on the shared clock, one checkpoint per transition.
 
 An execution is a set of *threads* (threads.py: the top-level run, each Parallel branch, each
-Map iteration), checkpointed as JSON to SQLite at every transition so a new process can pick it
-up. Nothing ever sleeps: Wait states, retry back-off, task timeouts, heartbeats and the
-execution timeout are absolute due times armed on the clock. `Interpreter` steps threads from a
+Map iteration), checkpointed to SQLite at every transition so a new process can pick it up; a
+checkpoint writes only the threads that changed (each change goes through `Execution.touch`),
+and a branch or iteration that ends is folded into its parent's result and leaves the live
+threads, so a transition costs the same however many items a Map has. Nothing ever sleeps:
+Wait states, retry back-off, task timeouts, heartbeats and the execution timeout are absolute
+due times armed on the clock. `Interpreter` steps threads from a
 ready queue until each blocks, ends or hands over to children; what a state does is in its
 family's module (flow, choice_state, wait, task, fanout) and errors go to error_handling. Those
 modules call back through `runtime.Runtime`, which this class implements. The public API is
@@ -36,6 +39,10 @@ from engines.statemachine.words import describe
 from engines.trace import Severity, TraceRecorder
 
 EXECUTION_TIMEOUT_CAUSE = "The execution ran longer than its TimeoutSeconds"
+
+
+def _number(tid: str) -> int:
+    return int(tid[1:])
 
 
 class Interpreter:
@@ -83,7 +90,10 @@ class Interpreter:
         if row is None:
             raise ExecutionNotFound(f"no execution {arn!r}")
         definition, blocks = self.definition(row["state_machine"], row["version"])
-        ex = Execution.from_row(row, definition, blocks)
+        progress = self.tables.progress(arn)
+        if progress is None:
+            raise StatemachineError(f"execution {arn!r} has no stored progress (the file is damaged)")
+        ex = Execution.from_row(row, progress, self.tables.threads(arn), definition, blocks)
         self.executions[arn] = ex
         return ex
 
@@ -98,6 +108,7 @@ class Interpreter:
         th = Thread(f"t{ex.seq}", parent.id if parent else None, slot, scope, state, data, vars=dict(variables),
                     item=item)
         ex.threads[th.id] = th
+        ex.touch(th)
         return th
 
     def state_of(self, ex: Execution, th: Thread) -> dict:
@@ -121,7 +132,7 @@ class Interpreter:
         if self._draining:
             return
         self._draining = True
-        touched: set[str] = set()
+        touched: dict[str, None] = {}
         try:
             while self._ready:
                 arn, tid = self._ready.popleft()
@@ -131,7 +142,7 @@ class Interpreter:
                 th = ex.threads.get(tid)
                 if th is None or not th.active:
                     continue
-                touched.add(arn)
+                touched[arn] = None
                 self._step(ex, th)
         finally:
             self._draining = False
@@ -145,16 +156,21 @@ class Interpreter:
 
     def _step(self, ex: Execution, th: Thread) -> None:
         """Run one thread until it blocks, ends, or hands over to children."""
-        while th.active and ex.running:
-            state = self.state_of(ex, th)
-            try:
-                handler = self._phases.get(th.phase)
-                if handler is None:
-                    raise StatesError(RUNTIME, f"unknown phase {th.phase}")
-                if not handler(ex, th, state):
-                    return
-            except StatesError as err:
-                self.state_error(ex, th, state, err.error, err.cause)
+        try:
+            while th.active and ex.running:
+                ex.touch(th)  # a checkpoint inside a phase may come before the phase's last change
+                state = self.state_of(ex, th)
+                try:
+                    handler = self._phases.get(th.phase)
+                    if handler is None:
+                        raise StatesError(RUNTIME, f"unknown phase {th.phase}")
+                    if not handler(ex, th, state):
+                        return
+                except StatesError as err:
+                    self.state_error(ex, th, state, err.error, err.cause)
+        finally:
+            if ex.threads.get(th.id) is th:  # (one that ended and left was touched as it left)
+                ex.touch(th)
 
     # Each phase's step: False when the thread must wait (for its due time, a callback, its children).
     def _enter(self, ex: Execution, th: Thread, state: dict) -> bool:
@@ -221,6 +237,7 @@ class Interpreter:
         self.goto(ex, th, state, output, next_state)
 
     def goto(self, ex: Execution, th: Thread, state: dict, output: Any, next_state: str | None) -> None:
+        ex.touch(th)
         nxt = next_state or state.get("Next")
         if nxt is None or state.get("End") or state["Type"] == StateType.SUCCEED:
             self._thread_done(ex, th, output)
@@ -229,10 +246,12 @@ class Interpreter:
         self.checkpoint(ex)
 
     def state_error(self, ex: Execution, th: Thread, state: dict, error: str, cause: str) -> None:
+        ex.touch(th)
         handle_error(self, ex, th, state, error, cause)
 
     def _thread_done(self, ex: Execution, th: Thread, output: Any) -> None:
         th.status, th.output, th.due = ThreadStatus.DONE, output, None
+        ex.touch(th)
         if th.parent is None:
             self.finish(ex, ExecutionStatus.SUCCEEDED, HistoryEventType.EXECUTION_SUCCEEDED, output=output)
         else:
@@ -241,6 +260,7 @@ class Interpreter:
 
     def thread_failed(self, ex: Execution, th: Thread, error: str, cause: str) -> None:
         th.status, th.error, th.cause, th.due = ThreadStatus.FAILED, error, cause, None
+        ex.touch(th)
         if th.parent is None:
             self.finish(ex, ExecutionStatus.FAILED, HistoryEventType.EXECUTION_FAILED, error=error, cause=cause)
         else:
@@ -259,6 +279,7 @@ class Interpreter:
             for th in ex.threads.values():
                 if th.active:
                     th.status = ThreadStatus.ABORTED
+                    ex.touch(th)
         self.tables.close_tokens(ex.arn)
         for key in [k for k in self._armed if k[0] == ex.arn]:
             self._armed.pop(key)[1].cancel()
@@ -274,20 +295,39 @@ class Interpreter:
                            **details)
 
     def checkpoint(self, ex: Execution) -> None:
-        fields: dict[str, Any] = {"status": ex.status, "runtime": ex.snapshot(), "next_event": ex.next_event}
+        """One transaction: the new history events, the touched threads' rows, the execution's counters and
+        outcome where they changed; nothing at all when nothing changed since the last one."""
+        progress = ex.progress()
+        if ex.running and not ex.dirty and not ex.events and progress == ex.saved_progress:
+            return
+        ended: dict[str, Any] | None = None
         if not ex.running:
-            fields.update(output=None if ex.output is None else jsonio.dumps(ex.output), error=ex.error, cause=ex.cause,
-                          stop=iso(ex.stop) if ex.stop else None)
-        events, ex.events = ex.events, []
-        self.tables.checkpoint(ex.arn, fields, events, iso(self.clock.now()))
+            ended = {"status": ex.status, "output": None if ex.output is None else jsonio.dumps(ex.output),
+                     "error": ex.error, "cause": ex.cause, "stop": iso(ex.stop) if ex.stop else None}
+        changes = ex.changes()
+        self.tables.checkpoint(ex.arn, None if progress == ex.saved_progress else progress, ended, ex.events,
+                               iso(self.clock.now()), changes)
+        ex.events = []
+        ex.dirty = {}
+        ex.saved_progress = progress
 
     # ---------------------------------------------------------------- timers
-    def arm(self, ex: Execution) -> None:
-        """Make sure a clock timer stands for every due time this execution waits on."""
+    def arm(self, ex: Execution, *, full: bool = False) -> None:
+        """Make sure a clock timer stands for every due time this execution waits on.
+
+        Only the threads touched since the last call can have a new due time; `full` looks at every
+        thread (an execution just loaded).
+        """
+        moved, ex.moved = ex.moved, set()
         if not ex.running:
             return
-        wanted = {(ex.arn, tid): th.due for tid, th in ex.threads.items()
-                  if th.active and th.phase in BLOCKED and th.due}
+        threads = ex.threads
+        wanted: dict[tuple[str, str], str] = {}
+        # in thread order, as a full pass would: timers due at the same instant fire in the order armed
+        for tid in (threads if full else sorted(moved, key=_number)):
+            th = threads.get(tid)
+            if th is not None and th.active and th.due and th.phase in BLOCKED:
+                wanted[(ex.arn, tid)] = th.due
         if ex.deadline:
             wanted[(ex.arn, "")] = ex.deadline
         for key, due in wanted.items():

@@ -96,11 +96,23 @@ def invoke(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
     succeeded(rt, ex, th, state, result)
 
 
+def answer_of(tok: dict[str, Any]) -> dict[str, Any] | None:
+    """A token row's answer ({"ok", "output"} or {"ok", "error", "cause"}), if SendTask* gave one.
+
+    A closed token may still hold the answer it was closed with: the process that took it died
+    before its next checkpoint, so the task it answers is still waiting in the checkpoint.
+    """
+    if tok["status"] == TokenStatus.WAITING or tok["answer"] is None:
+        return None
+    answer = jsonio.loads(tok["answer"])
+    return answer if isinstance(answer, dict) and "ok" in answer else None
+
+
 def poll_callback(rt: Runtime, ex: Execution, th: Thread, state: dict) -> bool:
     """A waiting callback task: answered (→ succeeded/failed), timed out, or still waiting (False)."""
     tok = rt.tables.token(th.token) if th.token else None
-    if tok and tok["status"] == TokenStatus.ANSWERED:
-        answer = jsonio.loads(tok["answer"])
+    answer = answer_of(tok) if tok else None
+    if tok and answer is not None:
         rt.tables.set_token(tok["token"], TokenStatus.CLOSED, answer)
         if answer["ok"]:
             succeeded(rt, ex, th, state, answer["output"])
@@ -139,19 +151,32 @@ def heartbeat(rt: Runtime, ex: Execution, th: Thread) -> None:
         task = th.task
         task.hb_due = iso(rt.clock.now() + timedelta(seconds=hb))
         th.due = min(x for x in (task.deadline, task.hb_due) if x)
+        ex.touch(th)
         rt.checkpoint(ex)
         rt.arm(ex)
 
 
+def retire_token(rt: Runtime, th: Thread) -> None:
+    """The task is over (succeeded, failed, timed out): its token, if it has one, takes no answer any more.
+
+    As in Step Functions, where SendTaskSuccess with the token of a task that has failed or timed
+    out is refused (TaskTimedOut / InvalidToken): the row is closed, not left waiting.
+    """
+    if th.token:
+        rt.tables.close_token(th.token)
+        th.token = None
+
+
 def succeeded(rt: Runtime, ex: Execution, th: Thread, state: dict, result: Any) -> None:
     rt.event(ex, HistoryEventType.of_task(_run(th).prefix, "Succeeded"), th.state, output=result)
-    th.token = None
+    retire_token(rt, th)
     rt.exit(ex, th, state, result)
 
 
 def failed(rt: Runtime, ex: Execution, th: Thread, state: dict, error: str, cause: str) -> None:
+    """The task failed (its callable raised, it answered with an error, SendTaskFailure): Retry/Catch take it."""
     rt.event(ex, HistoryEventType.of_task(_run(th).prefix, "Failed"), th.state, error=error, cause=cause)
-    th.token = None
+    retire_token(rt, th)
     rt.state_error(ex, th, state, error, cause)
 
 
@@ -159,7 +184,7 @@ def timed_out(rt: Runtime, ex: Execution, th: Thread, state: dict, *, heartbeat:
     cause = "The task did not send a heartbeat in time" if heartbeat else "The task ran longer than its TimeoutSeconds"
     # AWS reports a heartbeat expiry as States.Timeout too (recorded AWS history; see research/asl.md §1.7).
     rt.event(ex, HistoryEventType.of_task(_run(th).prefix, "TimedOut"), th.state, error=TIMEOUT, cause=cause)
-    th.token = None
+    retire_token(rt, th)
     rt.state_error(ex, th, state, TIMEOUT, cause)
 
 

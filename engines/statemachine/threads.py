@@ -1,10 +1,19 @@
 """Execution threads: the top-level run, each Parallel branch, each Map iteration.
 
 A thread says which state it is in, with what input and variables, what it waits for and until
-when. The whole execution is checkpointed as its threads' JSON at every transition, so a new
-process can pick it up: `Thread.to_json` / `Thread.from_json` keep the on-disk keys that the
-first interpreter wrote (flat keys such as "phase", "due", "prefix", "children"), and
-`from_json` reads checkpoints written by that interpreter as they are.
+when. `Thread.to_json` / `Thread.from_json` are the whole thread in the flat keys that the first
+interpreter wrote into its one-document checkpoints ("phase", "due", "prefix", "children", …);
+`from_json` still reads those checkpoints as they are.
+
+Since schema 2 a checkpoint writes only the threads that changed, one row each (tables.py):
+`body()` (the control state) and `data_json()` (input, variables, Map item, and a Map's items
+still to start; its text is encoded again only when one of those objects is replaced — the
+engine never changes them in place). A branch or iteration that ends leaves the execution at
+once: its row is rewritten in its final form (status, output or error, no data), which is
+how its result is kept until the parent joins; a parent is not rewritten as its children come
+back, since what it counts (`done`, `failures`, the items left to start) and its `results` are
+read back from those rows and from its live children's (`FanOut.adopt`). `from_row` reads
+both the row form and the one-document form that migration 2 moved into rows.
 
 Due times are kept as ISO text (the checkpoint's form), compared as text where the old code did.
 """
@@ -78,7 +87,11 @@ class MapItems:
 
 @dataclass(slots=True)
 class FanOut:
-    """A Parallel's branches or a Map's iterations, and how many have come back."""
+    """A Parallel's branches or a Map's iterations, and how many have come back.
+
+    A finished child's result (or {"Error", "Cause"}) is folded into `results` and the child
+    leaves the execution; `children` still names it (its row stays until the parent joins).
+    """
 
     children: list[str] = field(default_factory=list)  # thread ids, in start order
     results: list[Any] = field(default_factory=list)   # by branch/item index
@@ -86,6 +99,18 @@ class FanOut:
     done: int = 0
     total: int = 0
     map: MapItems | None = None                        # a Map's; None for a Parallel
+
+    def adopt(self, child: Thread) -> None:
+        """A child read back from its row: a live one is joined again, a finished one is folded in."""
+        self.children.append(child.id)
+        if child.status == ThreadStatus.DONE:
+            self.results[child.slot] = child.output
+        elif child.status == ThreadStatus.FAILED:
+            self.results[child.slot] = {"Error": child.error, "Cause": child.cause}
+            self.failures += 1
+        else:
+            return
+        self.done += 1
 
 
 @dataclass(slots=True)
@@ -112,11 +137,17 @@ class Thread:
     output: Any = None                  # once DONE
     error: str | None = None            # once FAILED
     cause: str | None = None
-    _final_entry: str | None = field(default=None, init=False, repr=False, compare=False)
+    #: Not in the checkpoint: the objects last encoded by `data_json` and their text.
+    _data: tuple[Any, Any, Any, Any, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def active(self) -> bool:
         return self.status == _ACTIVE
+
+    @property
+    def number(self) -> int:
+        """The thread's number (ids are t1, t2, … in creation order): its row's key."""
+        return int(self.id[1:])
 
     def enter_state(self, entered: str) -> None:
         """A fresh start in the current state: no retries used, no token, nothing due."""
@@ -164,19 +195,75 @@ class Thread:
                 out["cause"] = self.cause
         return out
 
-    def snapshot_entry(self) -> str:
-        """`"<id>":<to_json()>` as JSON text, one member of the execution snapshot's "threads".
+    # ------------------------------------------------------------------ row form (schema 2)
+    def body(self) -> dict[str, Any]:
+        """The control state: to_json() without input, vars and item, and of a fan-out only its size.
 
-        A finished thread never changes again but stays in every snapshot until its parent
-        joins (a 1,000-item Map would re-encode up to 1,000 of them per checkpoint), so its
-        text is encoded once and reused.
+        A joining parent's counters, results and items left to start are not here: they are read back
+        from its children's rows (`FanOut.adopt`), so a child coming back never rewrites its parent.
         """
-        if self._final_entry is not None:
-            return self._final_entry
-        entry = f'"{self.id}":{jsonio.dumps(self.to_json())}'  # ids are t1, t2, …: nothing to escape
+        out: dict[str, Any] = {"id": self.id, "parent": self.parent, "slot": self.slot, "scope": self.scope,
+                               "state": self.state, "phase": self.phase, "status": self.status, "due": self.due}
+        if self.entered is not None:
+            out["entered"] = self.entered
+            out["attempts"] = self.attempts
+            out["retry_count"] = self.retry_count
+            out["token"] = self.token
+        if self.waited is not None:
+            out["waited"] = self.waited
+        t = self.task
+        if t is not None:
+            out["prefix"] = t.prefix
+            out["deadline"] = t.deadline
+            out["hb_due"] = t.hb_due
+            if t.pending is not None:
+                out["pending"] = t.pending.to_json()
+        if self.retry_delays:
+            out["retry_delays"] = self.retry_delays
+        f = self.fanout
+        if f is not None:
+            out["total"] = f.total
+            if f.map is not None:
+                out["limit"] = f.map.limit  # a Map's (a Parallel has none)
         if self.status != _ACTIVE:
-            self._final_entry = entry
-        return entry
+            if self.status == ThreadStatus.DONE:
+                out["output"] = self.output
+            elif self.status == ThreadStatus.FAILED:
+                out["error"] = self.error
+                out["cause"] = self.cause
+        return out
+
+    def data_json(self) -> str:
+        """The `data` column: {"input", "vars", "item"} and a Map's items not started yet (re-encoded only if replaced)."""
+        m = self.fanout.map if self.fanout is not None else None
+        items = m.items if m is not None and m.items else None
+        was = self._data
+        if was is not None and was[0] is self.input and was[1] is self.vars and was[2] is self.item and was[3] is items:
+            return was[4]
+        data: dict[str, Any] = {"input": self.input, "vars": self.vars, "item": self.item}
+        if items is not None:
+            data["items"] = items
+        text = jsonio.dumps(data)
+        self._data = (self.input, self.vars, self.item, items, text)
+        return text
+
+    @classmethod
+    def from_row(cls, body: dict[str, Any], data: dict[str, Any] | None) -> Thread:
+        """A thread back from its row; a body with "input" is the one-document form, one without data a finished child.
+
+        A joining parent comes back with no children and nothing done: each child's row, adopted
+        (`FanOut.adopt`), gives them back; a Map's items left to start are then the tail after those.
+        """
+        if "input" in body:
+            return cls.from_json(body)  # written by schema 1 (moved here by migration 2)
+        th = cls.from_json({**body, "input": None if data is None else data["input"],
+                            "vars": None if data is None else data.get("vars"),
+                            "item": None if data is None else data.get("item")})
+        if "total" in body:
+            total = body["total"]
+            items = MapItems([], list((data or {}).get("items") or []), body["limit"]) if "limit" in body else None
+            th.fanout = FanOut([], [None] * total, 0, 0, total, items)
+        return th
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Thread:

@@ -1,23 +1,48 @@
 """Executions stopped mid-flight, for the checkpoint-compatibility test.
 
 `checkpoints_v1.json` holds the SQLite rows that the pre-split interpreter (one `Engine` class
-with dict threads) wrote for each scenario at `stop_s`, and the history that interpreter went on
-to write once a fresh engine resumed those rows and `drive` finished the run. The file is
-data written once by that old code; the test replays it against today's engine.
+with dict threads, schema 1) wrote for each scenario at `stop_s`, and the history that
+interpreter went on to write once a fresh engine resumed those rows and `drive` finished the
+run. The file is data written once by that old code; the test replays it against today's
+engine, through the migration to schema 2 (`old_store` builds a schema-1 database from it).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Callable
 
 from engines.clock import EPOCH
 from engines.statemachine import Deferred, Engine, Resources, TaskContext, TaskFailed
+from engines.statemachine.execution import Execution
+from engines.statemachine.scopes import scopes
+from engines.store import Store
 
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:"
 CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 TABLES = ("sfn_state_machines", "sfn_executions", "sfn_history", "sfn_tokens")
+
+#: The tables of schema 1, as the first interpreter created them (engines/statemachine/tables.py then).
+SCHEMA_1_DDL = """
+CREATE TABLE sfn_state_machines (
+    name TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL, created TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE sfn_executions (
+    arn TEXT PRIMARY KEY, name TEXT NOT NULL, state_machine TEXT NOT NULL, version INTEGER NOT NULL,
+    status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
+    start TEXT NOT NULL, stop TEXT, runtime TEXT NOT NULL, next_event INTEGER NOT NULL
+);
+CREATE TABLE sfn_history (
+    execution TEXT NOT NULL, id INTEGER NOT NULL, previous INTEGER NOT NULL, timestamp TEXT NOT NULL,
+    type TEXT NOT NULL, state TEXT, details TEXT NOT NULL, PRIMARY KEY (execution, id)
+);
+CREATE TABLE sfn_tokens (
+    token TEXT PRIMARY KEY, execution TEXT NOT NULL, thread TEXT NOT NULL, status TEXT NOT NULL, answer TEXT
+);
+"""
 
 
 def _flaky(payload: Any, ctx: TaskContext) -> Any:
@@ -119,14 +144,23 @@ def dump_rows(engine: Engine) -> dict[str, Any]:
     return {"tables": tables, "clock": engine.store.get_meta(CLOCK_META)}
 
 
-def load_rows(engine: Engine, dump: dict[str, Any]) -> None:
-    """Write dumped rows into a fresh engine's (empty) tables, as if an old process had left them."""
-    with engine.store.transaction() as c:
+def old_store(dump: dict[str, Any], path: str | Path = ":memory:") -> Store:
+    """A database as the first interpreter left it: schema 1's tables holding the dumped rows, version 1.
+
+    An `Engine` opened on it migrates it to schema 2 first, as it would a file an old version wrote.
+    """
+    store = Store(path)
+    with store.transaction() as c:
+        for stmt in SCHEMA_1_DDL.split(";"):
+            if stmt.strip():
+                c.execute(stmt)
         for table, rows in dump["tables"].items():
             for row in rows:
                 cols = ", ".join(row)
                 c.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
         c.execute("INSERT OR REPLACE INTO wc_meta (key, value) VALUES (?, ?)", (CLOCK_META, dump["clock"]))
+        c.execute("INSERT INTO wc_schema (engine, version) VALUES ('statemachine', 1)")
+    return store
 
 
 def mask(value: Any) -> Any:
@@ -150,3 +184,27 @@ def outcome(engine: Engine, arn: str) -> dict[str, Any]:
 def mask_row(row: dict[str, Any]) -> dict[str, Any]:
     """A stored row with its JSON `details` parsed and every task token masked."""
     return {k: mask(json.loads(v)) if k == "details" else mask(v) for k, v in row.items()}
+
+
+def stored_snapshot(engine: Engine, arn: str) -> dict[str, Any]:
+    """The execution as its rows in the store say (read back, not the engine's memory), in the one-document form."""
+    row, progress = engine.tables.execution(arn), engine.tables.progress(arn)
+    assert row is not None and progress is not None
+    definition = engine.tables.definition(row["state_machine"], row["version"])
+    assert definition is not None
+    ex = Execution.from_row(row, progress, engine.tables.threads(arn), definition, scopes(definition))
+    return ex.snapshot()
+
+
+def folded(document: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 `runtime` document as schema 2 keeps it: a joining parent's finished children are folded
+    into its results (which the first interpreter already held) and are no longer live threads; the
+    parent's `children` still names them (their rows keep those results until it joins)."""
+    threads = document["threads"]
+
+    def finished_child(th: dict[str, Any]) -> bool:
+        parent = threads.get(th["parent"])
+        return th["status"] != "active" and parent is not None and parent["status"] == "active" \
+            and parent["phase"] == "join"
+
+    return {**document, "threads": {tid: th for tid, th in threads.items() if not finished_child(th)}}
