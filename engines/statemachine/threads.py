@@ -155,11 +155,8 @@ class Thread:
         self.task = self.fanout = None
 
     # ------------------------------------------------------------------ checkpoint form
-    def to_json(self) -> dict[str, Any]:
-        """The checkpoint form: the first interpreter's flat keys, optional groups only when used."""
-        out: dict[str, Any] = {"id": self.id, "parent": self.parent, "slot": self.slot, "scope": self.scope,
-                               "state": self.state, "input": self.input, "phase": self.phase, "status": self.status,
-                               "due": self.due, "vars": self.vars, "item": self.item}
+    def _put_control(self, out: dict[str, Any]) -> None:
+        """The keys both stored forms share: the state's attempt, wait and task bookkeeping."""
         if self.entered is not None:
             out["entered"] = self.entered
             out["attempts"] = self.attempts
@@ -176,6 +173,22 @@ class Thread:
                 out["pending"] = t.pending.to_json()
         if self.retry_delays:
             out["retry_delays"] = self.retry_delays
+
+    def _put_ending(self, out: dict[str, Any]) -> None:
+        """How a finished thread ended: its output, or its error and cause."""
+        if self.status != _ACTIVE:
+            if self.status == ThreadStatus.DONE:
+                out["output"] = self.output
+            elif self.status == ThreadStatus.FAILED:
+                out["error"] = self.error
+                out["cause"] = self.cause
+
+    def to_json(self) -> dict[str, Any]:
+        """The checkpoint form: the first interpreter's flat keys, optional groups only when used."""
+        out: dict[str, Any] = {"id": self.id, "parent": self.parent, "slot": self.slot, "scope": self.scope,
+                               "state": self.state, "input": self.input, "phase": self.phase, "status": self.status,
+                               "due": self.due, "vars": self.vars, "item": self.item}
+        self._put_control(out)
         f = self.fanout
         if f is not None:
             out["children"] = f.children
@@ -187,12 +200,7 @@ class Thread:
                 out["pending_items"] = f.map.pending_items
                 out["items"] = f.map.items
                 out["limit"] = f.map.limit
-        if self.status != _ACTIVE:
-            if self.status == ThreadStatus.DONE:
-                out["output"] = self.output
-            elif self.status == ThreadStatus.FAILED:
-                out["error"] = self.error
-                out["cause"] = self.cause
+        self._put_ending(out)
         return out
 
     # ------------------------------------------------------------------ row form (schema 2)
@@ -204,33 +212,13 @@ class Thread:
         """
         out: dict[str, Any] = {"id": self.id, "parent": self.parent, "slot": self.slot, "scope": self.scope,
                                "state": self.state, "phase": self.phase, "status": self.status, "due": self.due}
-        if self.entered is not None:
-            out["entered"] = self.entered
-            out["attempts"] = self.attempts
-            out["retry_count"] = self.retry_count
-            out["token"] = self.token
-        if self.waited is not None:
-            out["waited"] = self.waited
-        t = self.task
-        if t is not None:
-            out["prefix"] = t.prefix
-            out["deadline"] = t.deadline
-            out["hb_due"] = t.hb_due
-            if t.pending is not None:
-                out["pending"] = t.pending.to_json()
-        if self.retry_delays:
-            out["retry_delays"] = self.retry_delays
+        self._put_control(out)
         f = self.fanout
         if f is not None:
             out["total"] = f.total
             if f.map is not None:
                 out["limit"] = f.map.limit  # a Map's (a Parallel has none)
-        if self.status != _ACTIVE:
-            if self.status == ThreadStatus.DONE:
-                out["output"] = self.output
-            elif self.status == ThreadStatus.FAILED:
-                out["error"] = self.error
-                out["cause"] = self.cause
+        self._put_ending(out)
         return out
 
     def data_json(self) -> str:
