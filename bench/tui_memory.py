@@ -6,7 +6,8 @@ Drives the real app headless (Textual's run_test): opens the run view on ORDER #
 re-runs it `reruns` times through the same path a user's keys take (cancel, crash, happy in
 turn, each a fresh run of the three engines), and prints the process's resident memory after the
 warm-up and at the end, and the growth. Target (the scale issue): within 10% over 100 re-runs.
-Also prints the Python objects that grew most (tracemalloc), to find a leak's source.
+With --trace it also prints the Python allocations that grew most (tracemalloc), to find a
+leak's source; tracing costs memory of its own, so the RSS figures are only fair without it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def rss_mb() -> float:
     return float("nan")
 
 
-async def measure(reruns: int, warmup: int) -> None:
+async def measure(reruns: int, warmup: int, trace: bool) -> None:
     from app.canvas_app import WorkflowCanvasApp
     from app.screenshot import settle
 
@@ -49,23 +50,26 @@ async def measure(reruns: int, warmup: int) -> None:
             await rerun(i)
         gc.collect()
         base = rss_mb()
-        tracemalloc.start(10)
-        snap0 = tracemalloc.take_snapshot()
+        if trace:
+            tracemalloc.start(10)
+            snap0 = tracemalloc.take_snapshot()
         curve = []
         for i in range(reruns):
             await rerun(i)
             if (i + 1) % max(1, reruns // 5) == 0:
                 gc.collect()
-                curve.append((i + 1, rss_mb(), tracemalloc.get_traced_memory()[0] / 1e6))
+                curve.append((i + 1, rss_mb(), tracemalloc.get_traced_memory()[0] / 1e6 if trace else float("nan")))
         gc.collect()
         end = rss_mb()
-        snap1 = tracemalloc.take_snapshot()
+        snap1 = tracemalloc.take_snapshot() if trace else None
     growth = (end - base) / base * 100
     print(f"TUI resident memory over {reruns} side-by-side re-runs (after {warmup} warm-up): "
           f"{base:.1f} MB -> {end:.1f} MB ({growth:+.1f}%; target within 10%)")
-    print("  re-runs   RSS MB   python heap grown MB (tracemalloc)")
+    print("  re-runs   RSS MB   python heap traced MB (--trace)")
     for n, rss, heap in curve:
         print(f"  {n:7d} {rss:8.1f} {heap:10.2f}")
+    if snap1 is None:
+        return
     print("python allocations that grew most (tracemalloc, top 5):")
     for stat in snap1.compare_to(snap0, "traceback")[:5]:
         frame = stat.traceback[-1]
@@ -76,8 +80,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reruns", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--trace", action="store_true", help="also trace Python allocations (costs memory itself)")
     args = parser.parse_args()
-    asyncio.run(measure(args.reruns, args.warmup))
+    asyncio.run(measure(args.reruns, args.warmup, args.trace))
 
 
 if __name__ == "__main__":
