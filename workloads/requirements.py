@@ -67,10 +67,9 @@ class Requirement(BaseModel):
         return display_number(self.scene)
 
 
-def _entry_line(text: str, index: int) -> int:
-    """The file line of the `index`-th `[[requirement]]` header (1-based), for error messages."""
-    headers = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[requirement]]"]
-    return headers[index] if index < len(headers) else 1
+def _entry_lines(text: str) -> list[int]:
+    """The file line (1-based) of each `[[requirement]]` header, for error messages."""
+    return [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[requirement]]"]
 
 
 def parse_catalogue(text: str, source: str = CATALOGUE_FILE.name) -> dict[str, Requirement]:
@@ -83,8 +82,9 @@ def parse_catalogue(text: str, source: str = CATALOGUE_FILE.name) -> dict[str, R
     if unknown:
         raise RequirementError(f"{source}: {unknown[0]}: unknown table (entries are [[requirement]])")
     found: dict[str, Requirement] = {}
+    headers = _entry_lines(text)
     for index, entry in enumerate(data.get("requirement", [])):
-        line = _entry_line(text, index)
+        line = headers[index] if index < len(headers) else 1
         try:
             requirement = Requirement.model_validate(entry)
         except ValidationError as exc:

@@ -11,6 +11,13 @@ from app.canvas_app import WorkflowCanvasApp
 from .conftest import SIZE, settle
 
 
+async def open_run_view(app, pilot):
+    await settle(pilot)
+    await app.open_run("order-1001", "happy")
+    await settle(pilot)
+    return app.screen
+
+
 def footer_keys_alive() -> int:
     gc.collect()
     return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
@@ -19,10 +26,7 @@ def footer_keys_alive() -> int:
 async def test_re_runs_rebuild_no_footer_key_and_leave_none_alive():
     app = WorkflowCanvasApp()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await app.open_run("order-1001", "happy")
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_run_view(app, pilot)
         before = footer_keys_alive()
         shown = [(k.action, k.key) for k in screen.query(FooterKey)]
         for scenario in ("cancel", "crash", "happy", "cancel"):
@@ -35,10 +39,7 @@ async def test_re_runs_rebuild_no_footer_key_and_leave_none_alive():
 async def test_a_key_dims_in_place_while_it_cannot_act():
     app = WorkflowCanvasApp()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await app.open_run("order-1001", "happy")
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_run_view(app, pilot)
         crash = next(k for k in screen.query(FooterKey) if k.action == "act('crash')")
         screen.busy = True  # as while the engines run: the act keys cannot act
         screen.refresh_bindings()
