@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "dag_cmd",
     "asl_cmd",
     "workloads_cmd",
+    "run_cmd",
     "lessons_cmd",
     "serve_cmd",
 )
