@@ -1,5 +1,10 @@
 """The history inspector: the replay event history, the DAG's task-instance grid and the state
-machine's execution events beside a drawing of its states — of the last side-by-side run."""
+machine's execution events beside a drawing of its states — of the last side-by-side run.
+
+The two event histories are grouped as their real consoles group them (Temporal's Web UI: an
+activity's scheduled/started/completed as one row; the Step Functions console: a state's events
+together), each group a tree node that expands to its events, and the node under the cursor is
+shown whole, attributes and payloads, in a detail pane beside it."""
 
 from __future__ import annotations
 
@@ -12,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane, Tree
 
 from app.screens.guarded import GuardedScreen
 from app.widgets.footer import Footer
-from app.widgets.history import fmt_attributes, fmt_time, grid_table, history_rows, states_drawing
+from app.widgets.event_groups import EventGroup, state_groups, temporal_groups
+from app.widgets.history import event_detail, group_label, grid_table, history_rows, states_drawing
 
 if TYPE_CHECKING:
     from workloads.runs import WorkloadRun
@@ -48,20 +54,25 @@ class HistoryScreen(GuardedScreen):
         yield Static("", id="history-title")
         with TabbedContent(id="history-tabs"):
             with TabPane("Replay history", id="tab-replay"):
-                yield DataTable(id="replay-history", cursor_type="row", zebra_stripes=True)
+                with Horizontal():
+                    yield Tree("history", id="replay-history")
+                    with VerticalScroll(id="replay-detail-box", classes="detail-box"):
+                        yield Static("", id="replay-detail")
             with TabPane("DAG grid", id="tab-dag"):
                 with VerticalScroll():
                     yield Static("", id="dag-grid")
             with TabPane("State machine", id="tab-statemachine"):
                 with Horizontal():
-                    yield DataTable(id="sm-events", cursor_type="row", zebra_stripes=True)
-                    with VerticalScroll(id="sm-drawing-box"):
+                    yield Tree("execution", id="sm-events")
+                    with VerticalScroll(id="sm-drawing-box", classes="detail-box"):
+                        yield Static("", id="sm-detail")
                         yield Static("", id="sm-drawing")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#replay-history", DataTable).add_columns("id", "time", "type", "attributes")
-        self.query_one("#sm-events", DataTable).add_columns("id", "time", "type", "state", "details")
+        for tree in self.query(Tree):
+            tree.show_root = False
+            tree.guide_depth = 2
         self.refresh_from_app()
 
     def on_screen_resume(self) -> None:
@@ -111,42 +122,54 @@ class HistoryScreen(GuardedScreen):
         )
         self._show_statemachine(runs.get("statemachine"))
 
-    def _show_replay(self, run: WorkloadRun) -> None:
-        table = self.query_one("#replay-history", DataTable)
-        table.clear()
-        rows = history_rows(run)
+    def _show_replay(self, run: WorkloadRun | None) -> None:
+        tree: Tree = self.query_one("#replay-history", Tree)
+        tree.clear()
         previous: bool | None = None
-        for row in rows:
-            replayed = row.get("replayed")
+        for group in temporal_groups(history_rows(run)):
+            replayed = group.replayed
             if previous is True and replayed is False:
-                table.add_row("", "", Text("── replayed above · live below ──", style="bold magenta"), "")
+                tree.root.add_leaf(Text("── replayed above · live below ──", style="bold magenta"))
             previous = replayed if replayed is not None else previous
-            style = "dim" if replayed else ""
-            table.add_row(
-                Text(str(row.get("id", "")), style=style),
-                Text(fmt_time(row.get("time")), style=style),
-                Text(str(row.get("type", "")), style=f"bold {style}".strip()),
-                Text(fmt_attributes(row.get("attributes")), style=style),
-            )
+            _add_group(tree, group, dim=bool(replayed))
+        self._select_first(tree, "#replay-detail")
 
-    def _show_statemachine(self, run: WorkloadRun) -> None:
-        table = self.query_one("#sm-events", DataTable)
-        table.clear()
+    def _show_statemachine(self, run: WorkloadRun | None) -> None:
+        tree: Tree = self.query_one("#sm-events", Tree)
+        tree.clear()
         drawing = self.query_one("#sm-drawing", Static)
         if run is None:
             drawing.update(Text("no state machine run", style="italic"))
             return
-        rows = history_rows(run)
         visited: set[str] = set()
         current = None
-        for row in rows:
-            name = row.get("state")
-            if name:
-                visited.add(str(name))
-                current = str(name)
-            table.add_row(str(row.get("id", "")), fmt_time(row.get("time")), str(row.get("type", "")), str(name or ""),
-                          fmt_attributes(row.get("attributes"), 60))
+        for group in state_groups(history_rows(run)):
+            if group.name and group.kind == "State":
+                visited.add(group.name)
+                current = group.name
+            _add_group(tree, group)
+        self._select_first(tree, "#sm-detail")
         drawing.update(states_drawing(run.statemachine.states, visited, current))
+
+    def _select_first(self, tree: Tree, detail: str) -> None:
+        first = next(iter(tree.root.children), None)
+        self.query_one(detail, Static).update(event_detail(first.data) if first is not None else "")
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        target = "#replay-detail" if event.control.id == "replay-history" else "#sm-detail"
+        self.query_one(target, Static).update(event_detail(event.node.data))
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+
+def _add_group(tree: Tree, group: EventGroup, *, dim: bool = False) -> None:
+    """One node per group, its events as leaves; a lone event is a leaf of its own."""
+    label = group_label(group, dim=dim)
+    if len(group.events) == 1:
+        tree.root.add_leaf(label, data=group.events[0])
+        return
+    node = tree.root.add(label, data=group)
+    for event in group.events:
+        node.add_leaf(group_label(event, dim=dim), data=event)

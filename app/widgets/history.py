@@ -17,6 +17,8 @@ from rich.text import Text
 
 from app.widgets.timeline import day_of
 
+from app.widgets.event_groups import EventGroup
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from workloads.details import GridRow, StateRow
@@ -37,6 +39,51 @@ STATE_STYLE = {
     "deferred": "white on medium_purple",
     "none": "dim",
 }
+
+
+#: An event group's outcome colour (Temporal's UI: green done, red failed, amber canceled or timed out).
+STATUS_STYLE = {
+    "Completed": "green", "Succeeded": "green", "Fired": "green",
+    "Failed": "bold red", "TimedOut": "bold red", "Failed (caught)": "yellow", "TimedOut (caught)": "yellow",
+    "Canceled": "yellow", "Aborted": "yellow", "Terminated": "yellow",
+    "Pending": "cyan", "In progress": "cyan",
+}
+
+
+def group_label(item: EventGroup | dict[str, Any], *, dim: bool = False) -> Text:
+    """A tree row: a group as `Activity · ChargeCard · Completed (events 5–7)` coloured by its outcome,
+    or one event as `#6  d  0.00  ActivityTaskStarted`."""
+    if isinstance(item, EventGroup):
+        when = fmt_time(item.events[0].get("time")) if item.events else ""
+        text = Text(f"{when}  ", style="dim")
+        text.append(item.label(), style=STATUS_STYLE.get(item.status, ""))
+    else:
+        text = Text(f"#{item.get('id', '')}  {fmt_time(item.get('time'))}  ", style="dim")
+        text.append(str(item.get("type", "")), style="bold")
+    if dim:
+        text.stylize("dim")
+    return text
+
+
+def event_detail(item: EventGroup | dict[str, Any] | None) -> Any:
+    """The detail pane: every attribute and payload of an event, or of each event of a group, as JSON."""
+    from rich.console import Group
+    from rich.json import JSON
+
+    if item is None:
+        return Text("")
+    events = item.events if isinstance(item, EventGroup) else [item]
+    parts: list[Any] = []
+    if isinstance(item, EventGroup):
+        parts.append(Text(item.label(), style=f"bold {STATUS_STYLE.get(item.status, '')}".strip()))
+    for event in events:
+        parts.append(Text(f"#{event.get('id', '')} {event.get('type', '')}  {fmt_time(event.get('time'))}", style="bold"))
+        attributes = event.get("attributes")
+        if attributes in (None, {}, ""):
+            parts.append(Text("  (no attributes)", style="dim"))
+        else:
+            parts.append(JSON.from_data(attributes, indent=2, default=str))
+    return Group(*parts)
 
 
 def fmt_time(value: Any) -> str:
