@@ -16,7 +16,7 @@ from textual.screen import Screen
 
 from app.commands import CanvasCommands
 from app.messages import OpenMode, OpenRun, RunsUpdated
-from app.themes import DEFAULT_THEME, PROJECTOR, THEMES
+from app.themes import DEFAULT_THEME, PROJECTOR, THEMES, unreadable_builtin_themes
 
 if TYPE_CHECKING:
     from workloads.runs import WorkloadRun
@@ -72,6 +72,8 @@ class WorkflowCanvasApp(App[None]):
         super().__init__()
         for extra in THEMES:
             self.register_theme(extra)
+        for unreadable in unreadable_builtin_themes():  # offered themes must read from the back row
+            self.unregister_theme(unreadable)
         self.theme = theme or DEFAULT_THEME
         if keymap:  # binding id -> keys (app.keymap checks a user's file before it gets here)
             self.set_keymap(dict(keymap))
