@@ -35,7 +35,11 @@ class KnobControl(Horizontal):
     def value(self) -> bool | int | str:
         """The control's value; an int out of range or empty raises ValueError naming the knob."""
         knob = self.knob
-        widget = self.query_one(f"#knob-{knob.name}")
+        widget = next(iter(self.query(f"#knob-{knob.name}")), None)
+        if widget is None:
+            # Mounted but not composed yet (a scene just switched and Run pressed in the same
+            # instant): the control is about to show the knob's default, so that is its value.
+            return knob.default
         if isinstance(widget, Switch):
             return widget.value
         if isinstance(widget, Input):

@@ -1,4 +1,4 @@
-"""A monkey: thousands of random keys, clicks and drags on every screen; the app must not crash.
+"""A monkey: thousands of random keys, clicks, drags and resizes on every screen; the app must not crash.
 
 Events go in through the driver, as a terminal's input does (no waiting after each one, so
 keys arrive faster than a person types: that found three races in Textual's command palette,
@@ -29,6 +29,9 @@ MODES = ("canvas", "run", "history", "lessons")
 KEYS_PER_MODE = 350
 MOUSE_PER_MODE = 50  # each a click or a drag (down, move, up)
 SIZE = (80, 24)
+#: Terminal sizes a resize picks from: the classroom's 76x21 (fontsize 28 at 1280x720), the common ones, a tiny one.
+SIZES = ((80, 24), (76, 21), (120, 40), (200, 50), (40, 12), (100, 30))
+RESIZE_EVERY = 60  # about one resize per this many events
 
 
 def key_event(key: str) -> events.Key:
@@ -39,8 +42,13 @@ def mouse(kind, x: int, y: int, button: int = 1):
     return kind(None, x, y, 0, 0, button, False, False, False, x, y)
 
 
-async def monkey(mode: str, rng: random.Random) -> int:
-    """Random input on one screen of a fresh app; returns how many events it took."""
+async def monkey(mode: str, rng: random.Random, *, keys: int = KEYS_PER_MODE, clicks: int = MOUSE_PER_MODE,
+                 resizes: bool = True) -> int:
+    """Random input on one screen of a fresh app; returns how many events it took.
+
+    Events go through the driver as a terminal's would, resizes too (a terminal window dragged,
+    a browser tab zoomed), so a widget laid out for one size meets input meant for another.
+    """
     app = WorkflowCanvasApp()
     sent = 0
     async with app.run_test(size=SIZE) as pilot:
@@ -48,20 +56,25 @@ async def monkey(mode: str, rng: random.Random) -> int:
         await app.action_switch_mode(mode)
         await settle(pilot)
         driver = app._driver
-        plan = ["key"] * KEYS_PER_MODE + ["mouse"] * MOUSE_PER_MODE
+        plan = ["key"] * keys + ["mouse"] * clicks
+        if resizes:
+            plan += ["resize"] * max(1, (keys + clicks) // RESIZE_EVERY)
         rng.shuffle(plan)
+        width, height = SIZE
         for i, what in enumerate(plan):
             if what == "key":
                 driver.process_message(key_event(rng.choice(KEYS)))
-                sent += 1
+            elif what == "resize":
+                width, height = rng.choice(SIZES)
+                await pilot.resize_terminal(width, height)
             else:
-                x, y = rng.randrange(SIZE[0]), rng.randrange(SIZE[1])
+                x, y = rng.randrange(width), rng.randrange(height)
                 driver.process_message(mouse(events.MouseDown, x, y))
                 if rng.random() < 0.5:  # a drag
-                    x, y = rng.randrange(SIZE[0]), rng.randrange(SIZE[1])
+                    x, y = rng.randrange(width), rng.randrange(height)
                     driver.process_message(mouse(events.MouseMove, x, y))
                 driver.process_message(mouse(events.MouseUp, x, y))
-                sent += 1
+            sent += 1
             if i % 20 == 19:
                 await pilot.pause()
             if not app.is_running:  # the palette's "Quit" is a way out, not a crash
