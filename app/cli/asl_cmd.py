@@ -12,6 +12,10 @@ Each name maps to one response or a list used in order (the last one repeats): {
 .waitForTaskToken task with the token found in the payload); any may add "DelaySeconds".
 Exit codes: 0 the execution SUCCEEDED, 3 it ended otherwise (FAILED, ABORTED, TIMED_OUT, or
 still RUNNING with nothing left to wake it), 1 bad input.
+
+Both commands print a WARNING line (on stderr) for each field the definition uses that the
+engine accepts but does not simulate as AWS would (Distributed Map child executions, ItemReader
+and ResultWriter resources): nothing is silently ignored.
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import CliError, print_json
+from app.cli.args import bounded_float
+from app.cli.common import CliError, add_db_option, check_db, parse_json_arg, print_json
+from engines.inputs import read_user_text
 
 RESPONSE_KINDS = ("Echo", "Return", "Throw", "Callback")
+#: The longest virtual span `--stop-after` and a response's DelaySeconds may name: AWS's one-year
+#: execution limit (a Standard execution is stopped there anyway), in seconds.
+MAX_VIRTUAL_SECONDS = 366 * 86400
 
 
 def register(subparsers) -> None:
@@ -38,8 +47,9 @@ def register(subparsers) -> None:
     r.add_argument("file", type=Path, metavar="DEFINITION.json")
     r.add_argument("--input", metavar="FILE|JSON", help="execution input: a JSON file or JSON text (default {})")
     r.add_argument("--resources", type=Path, metavar="FILE", help="function name → responses (see above)")
-    r.add_argument("--stop-after", type=float, metavar="SECONDS", help="StopExecution after this many virtual seconds")
-    r.add_argument("--db", type=Path, metavar="FILE", help="keep the execution and its history in this SQLite file")
+    r.add_argument("--stop-after", type=bounded_float(0, MAX_VIRTUAL_SECONDS, unit="seconds"), metavar="SECONDS",
+                   help="StopExecution after this many virtual seconds")
+    add_db_option(r, "statemachine", in_memory=True)
     r.add_argument("--json", action="store_true", help="print status, output/error, events, waits, retry_delays as JSON")
     r.set_defaults(handler=_run)
 
@@ -47,9 +57,23 @@ def register(subparsers) -> None:
 def _validate(args) -> int:
     from engines.statemachine.validate import load_definition
 
-    load_definition(args.file)  # DefinitionError lists every problem; main prints it and exits 1
+    definition = load_definition(args.file)  # DefinitionError lists every problem; main prints it and exits 1
+    _warn(args.file, definition)
     print(f"{args.file}: valid")
     return 0
+
+
+def _warn(path: Path, definition: dict) -> None:
+    import sys
+
+    from engines.statemachine.distributed import warnings
+
+    for line in warnings(definition):
+        print(f"{path}: WARNING: {line}", file=sys.stderr)
+
+
+def _json(text: str, where: str) -> Any:
+    return parse_json_arg(text, where)
 
 
 def _read_input(text: str | None) -> Any:
@@ -57,27 +81,16 @@ def _read_input(text: str | None) -> Any:
         return {}
     p = Path(text)
     if not text.lstrip().startswith(("{", "[", '"')) and p.exists():
-        try:
-            text = p.read_text()
-        except OSError as exc:
-            raise CliError(f"--input {p}: cannot read: {exc.strerror}") from None
+        text = read_user_text(p, "--input file")
         where = f"--input {p}"
     else:
         where = "--input"
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CliError(f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    return _json(text, where)
 
 
 def load_resources_file(path: Path) -> dict[str, list[dict]]:
     """Read and check a resources file; errors name the function and the response index."""
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise CliError(f"--resources {path}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise CliError(f"--resources {path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    data = _json(read_user_text(path, "resources file"), f"--resources {path}")
     if not isinstance(data, dict):
         raise CliError(f"--resources {path}: must be an object mapping function names to responses")
     out: dict[str, list[dict]] = {}
@@ -100,8 +113,9 @@ def load_resources_file(path: Path) -> dict[str, list[dict]]:
                                                           ("Success" in cb or isinstance(cb.get("Failure"), dict)))):
                 raise CliError(f"{where}: Callback must be {{\"Success\": …}}, {{\"Failure\": {{\"Error\", \"Cause\"}}}} or \"Never\"")
             d = r.get("DelaySeconds", 0)
-            if not isinstance(d, (int, float)) or isinstance(d, bool) or d < 0:
-                raise CliError(f"{where}: DelaySeconds must be a non-negative number")
+            if not isinstance(d, (int, float)) or isinstance(d, bool) or not 0 <= d <= MAX_VIRTUAL_SECONDS:
+                raise CliError(f"{where}: DelaySeconds must be a number from 0 to {MAX_VIRTUAL_SECONDS} "
+                               f"(a year of virtual time), not {d!r}")
         out[name] = responses
     return out
 
@@ -167,10 +181,12 @@ def _run(args) -> int:
     from engines.statemachine.validate import load_definition
 
     definition = load_definition(args.file)
+    _warn(args.file, definition)
     data = _read_input(args.input)
     script = load_resources_file(args.resources) if args.resources else {}
-    if args.stop_after is not None and args.stop_after < 0:
-        raise CliError("--stop-after must not be negative")
+    from engines.statemachine.tables import SCHEMA_VERSION
+
+    check_db(args.db, "statemachine", SCHEMA_VERSION)  # refused before a byte is written
     clock = VirtualClock(EPOCH)
     engine = Engine(args.db or ":memory:", clock, scripted_resources(script))
     name = args.file.stem

@@ -6,7 +6,6 @@ Type mismatches are simply false, as in AWS: `NumericEquals` on a string does no
 from __future__ import annotations
 
 import operator
-import re
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable
@@ -40,18 +39,47 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+_STAR = None  # a `*` in a StringMatches pattern (every other token is one literal character)
+
+
 @lru_cache(maxsize=1024)
-def _wildcard(pattern: str) -> re.Pattern:
-    out, i = [], 0
+def _wildcard(pattern: str) -> tuple[str | None, ...]:
+    """The pattern's tokens: literal characters (`\\*` and `\\\\` escaped) and stars."""
+    out: list[str | None] = []
+    i = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
+            out.append(pattern[i + 1])
             i += 2
             continue
-        out.append(".*" if c == "*" else re.escape(c))
+        out.append(_STAR if c == "*" else c)
         i += 1
-    return re.compile("".join(out), re.DOTALL)
+    return tuple(out)
+
+
+def wildcard_match(pattern: str, text: str) -> bool:
+    """StringMatches: `*` matches any run of characters. Two pointers, no regular expression, so a
+    pattern like `*a*a*a*a*b` over a long string takes O(len(text) × len(pattern)) steps, never the
+    exponential backtracking a translated regex can take."""
+    tokens = _wildcard(pattern)
+    t = p = 0
+    star, mark = -1, 0
+    while t < len(text):
+        if p < len(tokens) and tokens[p] is not _STAR and tokens[p] == text[t]:
+            t += 1
+            p += 1
+        elif p < len(tokens) and tokens[p] is _STAR:
+            star, mark = p, t
+            p += 1
+        elif star >= 0:
+            p, mark = star + 1, mark + 1
+            t = mark
+        else:
+            return False
+    while p < len(tokens) and tokens[p] is _STAR:
+        p += 1
+    return p == len(tokens)
 
 
 def comparator_of(rule: dict) -> str | None:
@@ -95,7 +123,7 @@ def evaluate(rule: dict, read: Callable[[str], Any]) -> bool:
     if name == "BooleanEquals":
         return isinstance(value, bool) and isinstance(other, bool) and value == other
     if name == "StringMatches":
-        return isinstance(value, str) and isinstance(other, str) and _wildcard(other).fullmatch(value) is not None
+        return isinstance(value, str) and isinstance(other, str) and wildcard_match(other, value)
     for kind in KINDS:
         if name.startswith(kind):
             op = _OPS[name[len(kind):]]

@@ -3,13 +3,16 @@
 The rules themselves (comparators, And/Or/Not) are evaluated by `choice.py` in JSONPath mode;
 in JSONata mode each rule is a `Condition` expression that must be exactly `true`. A matching
 rule's own Output/Assign replace the state's (see `dataflow.leave`). No match and no Default is
-`States.NoChoiceMatched`.
+`States.Runtime`: the developer guide lists States.NoChoiceMatched as "Reserved for future use. If no
+choice is matched, the error is reported with the States.Runtime error name"
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html; moto, LocalStack's
+port, agrees) — so, like every States.Runtime, no Catch takes it.
 """
 
 from __future__ import annotations
 
 from engines.statemachine import choice, dataflow, jsonata_mode
-from engines.statemachine.errors import NO_CHOICE, StatesError
+from engines.statemachine.errors import RUNTIME, StatesError
 from engines.statemachine.execution import Execution
 from engines.statemachine.runtime import Runtime
 from engines.statemachine.threads import Thread
@@ -21,7 +24,7 @@ def enter_choice(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
                                                                  view.variables)
     for rule in state["Choices"]:
         if view.jsonata:
-            hit = jsonata_mode.evaluate(rule["Condition"], view.states(), view.variables) is True
+            hit = jsonata_mode.evaluate(rule["Condition"], view.states(), view.variables, "Condition") is True
         else:
             hit = choice.evaluate(rule, lambda p: view.read(p, "Variable", data))
         if hit:
@@ -30,4 +33,4 @@ def enter_choice(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
     if "Default" in state:
         rt.exit(ex, th, state, None, next_state=state["Default"])
         return
-    raise StatesError(NO_CHOICE, f"No Choice Rules matched and no Default in state {th.state!r}")
+    raise StatesError(RUNTIME, f"No Choice Rules matched and no Default in state {th.state!r}")

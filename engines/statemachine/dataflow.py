@@ -46,16 +46,16 @@ class StateView:
         """A JSONPath value for `field` from `doc` (default: the raw input), `$$` or a variable."""
         return resolve(path, self.input if doc is _RAW_INPUT else doc, self.context, self.variables, field)
 
-    def fill(self, template: Any, **states: Any) -> Any:
-        """Every `{% %}` in a JSONata template, evaluated against `$states` (+ `states`) and the variables."""
-        return jsonata_mode.fill(template, self.states(**states), self.variables)
+    def fill(self, template: Any, field: str = "", **states: Any) -> Any:
+        """Every `{% %}` in a JSONata template for `field`, evaluated against `$states` (+ `states`) and the variables."""
+        return jsonata_mode.fill(template, self.states(**states), self.variables, field)
 
 
 def state_input(state: dict, view: StateView) -> Any:
     """The input a Task's or Parallel's work gets: InputPath → Parameters, or JSONata Arguments."""
     if view.jsonata:
         args = state.get("Arguments")
-        return view.input if args is None else view.fill(args)
+        return view.input if args is None else view.fill(args, "Arguments")
     return effective_input(view.input, state, view.context, view.variables)
 
 
@@ -66,22 +66,25 @@ def leave(state: dict, view: StateView, result: Any, assign: Callable[[dict[str,
     Task, Parallel and Map have a `result` (ResultSelector → ResultPath → OutputPath, or JSONata's
     `$states.result`/Output); Pass's result is its Result or effective input; Choice, Wait and
     Succeed pass their input through (InputPath → OutputPath). A Choice rule's own Output/Assign
-    replace the state's. Assign always sees the variables as they were on entry; JSONPath
+    replace the state's; the state's own Output/Assign apply when its Default is taken (LocalStack's
+    state_choice.py, after AWS: test_assign_reference_variables.snapshot.json,
+    test_assign_in_choice_state[INCORRECT]). Assign always sees the variables as they were on entry; JSONPath
     evaluates it before ResultPath/OutputPath and JSONata after Output, so `assign` is called
     at that point (a ResultPath failure after it leaves the assignment made, as it always did).
     """
     typ = state["Type"]
     is_choice = typ == StateType.CHOICE
-    assignments = (rule or {}).get("Assign") if is_choice else state.get("Assign")
+    own = rule if is_choice and rule is not None else state  # a matched Choice rule's fields, else the state's
+    assignments = own.get("Assign")
     variables = view.variables
     if view.jsonata:
         has_result = typ in WITH_RESULT
         states = {"result": result} if has_result else {}
-        template = (rule or {}).get("Output", state.get("Output")) if is_choice else state.get("Output")
+        template = own.get("Output")
         default = result if has_result or (typ == StateType.PASS and "Output" in state) else view.input
-        output = view.fill(template, **states) if template is not None else default
+        output = view.fill(template, "Output", **states) if template is not None else default
         if assignments:
-            assign({**variables, **{k: view.fill(v, **states) for k, v in assignments.items()}})
+            assign({**variables, **{k: view.fill(v, f"Assign/{k}", **states) for k, v in assignments.items()}})
         return output
     if typ in WITH_RESULT or typ == StateType.PASS:
         if typ != StateType.PASS and "ResultSelector" in state:
@@ -99,9 +102,9 @@ def caught(catcher: dict, view: StateView, error_output: dict[str, Any]) -> tupl
     """A matching Catch's output (JSONata Output or JSONPath ResultPath) and the variables after its Assign (None: none)."""
     variables = None
     if view.jsonata:
-        output = view.fill(catcher["Output"], errorOutput=error_output) if "Output" in catcher else error_output
+        output = view.fill(catcher["Output"], "Output", errorOutput=error_output) if "Output" in catcher else error_output
         if catcher.get("Assign"):
-            variables = {**view.variables, **view.fill(catcher["Assign"], errorOutput=error_output)}
+            variables = {**view.variables, **view.fill(catcher["Assign"], "Assign", errorOutput=error_output)}
     else:
         output = catch_output(view.input, error_output, catcher)
         if catcher.get("Assign"):

@@ -21,6 +21,7 @@ from engines.statemachine.errors import ExecutionNotFound, StatemachineError, Ta
 from engines.statemachine.execution import ROLE_ARN, Execution, ExecutionStatus, execution_arn, machine_arn
 from engines.statemachine.history import HistoryEvent, HistoryEventType
 from engines.statemachine.interpreter import Interpreter
+from engines.statemachine.quotas import MAX_PAYLOAD_BYTES, payload_bytes, too_large
 from engines.statemachine.resources import Resources
 from engines.statemachine.tables import ExecutionStore, TokenStatus
 from engines.statemachine.threads import BLOCKED, Phase
@@ -83,6 +84,9 @@ class Engine:
             raise StatemachineError(f"an execution named {name!r} already exists for {state_machine!r}")
         now = self.clock.now()
         data = {} if input is None else input
+        if too_large(data):  # StartExecution refuses it: the input is at most 256 KiB (service-quotas.html)
+            raise StatemachineError(f"the execution input is {payload_bytes(data):,} bytes of JSON; "
+                                    f"Step Functions takes at most {MAX_PAYLOAD_BYTES:,} (256 KiB)")
         ex = Execution(arn, name, state_machine, version, definition, ExecutionStatus.RUNNING, data, now, {},
                        scopes=blocks)
         if definition.get("TimeoutSeconds"):

@@ -19,13 +19,72 @@ from typing import Any
 
 from engines.statemachine import dataflow
 from engines.statemachine.asl import StateType
-from engines.statemachine.errors import BRANCH_FAILED, RUNTIME, TOLERATED, StatesError
+from engines import jsonio
+from engines.statemachine import distributed
+from engines.statemachine.execution import ACCOUNT, REGION
+from engines.statemachine.quotas import INLINE_MAP_CONCURRENCY
+from engines.statemachine.resources import TaskContext
+from engines.statemachine.errors import BRANCH_FAILED, QUERY_EVALUATION, RUNTIME, TOLERATED, StatesError
 from engines.statemachine.execution import Execution
 from engines.statemachine.history import HistoryEventType
 from engines.statemachine.runtime import Runtime
 from engines.statemachine.scopes import branch_key, item_processor, map_key
 from engines.statemachine.tables import TokenStatus
 from engines.statemachine.threads import FanOut, MapItems, Phase, Thread, ThreadStatus
+
+
+def _jsonata_type(value: Any) -> str:
+    """JSONata's `$type` of a JSON value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, (int, float)) else "string" if isinstance(value, str) else "object"
+
+
+def map_run_arn(ex: Execution, th: Thread, state: dict) -> str:
+    """The Map Run's ARN (one per Map state entry of an execution)."""
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:mapRun:{ex.machine}/{state.get('Label') or th.state}:{ex.name}"
+
+
+def _context_of(rt: Runtime, ex: Execution, th: Thread) -> Any:
+    return lambda ref: TaskContext(ex.name, th.state, None, th.retry_count, rt.clock.now(), ref, rt.facade)
+
+
+def _setting(view: Any, state: dict, data: Any, field: str) -> Any:
+    """A number field given as itself, as a `…Path` into the state's input, or (JSONata) as an expression."""
+    if field + "Path" in state:
+        return view.read(state[field + "Path"], field + "Path", data)
+    value = state.get(field)
+    return view.fill(value, field) if view.jsonata and isinstance(value, str) else value
+
+
+def _tolerance(rt: Runtime, ex: Execution, th: Thread, state: dict) -> tuple[Any, Any]:
+    """ToleratedFailureCount and ToleratedFailurePercentage (or their Paths, read from the Map's input)."""
+    if not any(k.startswith("ToleratedFailure") for k in state):
+        return None, None
+    view = rt.view(ex, th, state)
+    data = th.input if view.jsonata else dataflow.select_or_empty(th.input, state, "InputPath", view.context,
+                                                                 view.variables)
+    count = _setting(view, state, data, "ToleratedFailureCount")
+    pct = _setting(view, state, data, "ToleratedFailurePercentage")
+    for name, v, top in (("ToleratedFailureCount", count, None), ("ToleratedFailurePercentage", pct, 100)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (top and v > top)):
+            raise StatesError(RUNTIME, f"Map {th.state!r}: {name} must be a number from 0{f' to {top}' if top else ''}, "
+                              f"got {v!r}")
+    return count, pct
+
+
+def _selected(rt: Runtime, ex: Execution, th: Thread, state: dict, item: dict[str, Any]) -> Any:
+    """One item as its iteration gets it: ItemSelector (or Parameters) applied, with `$$.Map.Item`."""
+    selector = state.get("ItemSelector", state.get("Parameters"))
+    if selector is None:
+        return item["Value"]
+    view = rt.view(ex, th, state, item=item)
+    if view.jsonata:
+        return view.fill(selector, "ItemSelector")
+    data = dataflow.select_or_empty(th.input, state, "InputPath", view.context, th.vars)
+    return dataflow.apply_template(selector, data, view.context, th.vars)
 
 
 def _fan(th: Thread) -> FanOut:
@@ -51,17 +110,37 @@ def start(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
             rt.ready(ex, child)
         fan.total = len(branches)
     else:
-        if view.jsonata:
-            items = view.fill(state["Items"]) if "Items" in state else th.input
+        data = th.input if view.jsonata else dataflow.select_or_empty(th.input, state, "InputPath", view.context,
+                                                                     view.variables)
+        if isinstance(state.get("ItemReader"), dict):
+            reader = state["ItemReader"]
+            params = view.fill(reader.get("Arguments"), "ItemReader/Arguments") if view.jsonata else \
+                dataflow.apply_template(reader.get("Parameters"), data, view.context, view.variables)
+            items = distributed.read_items(rt.resources, reader, params, _context_of(rt, ex, th))
+        elif view.jsonata:
+            items = view.fill(state["Items"], "Items") if "Items" in state else th.input
         else:
-            data = dataflow.select_or_empty(th.input, state, "InputPath", view.context, view.variables)
             items = view.read(state.get("ItemsPath", "$"), "ItemsPath", data)
         if not isinstance(items, list):
-            raise StatesError(RUNTIME, f"Map {th.state!r}: the items must be an array, got {type(items).__name__}")
+            if view.jsonata and "Items" in state:
+                # AWS's words (LocalStack's state_map/items/items.py, after its recorded snapshots)
+                raise StatesError(QUERY_EVALUATION, f"The JSONata expression '{state['Items']}' specified for the field "
+                                  f"'Items' returned an unexpected result type. Expected 'array', but was "
+                                  f"'{_jsonata_type(items)}' for value: {jsonio.dumps(items)}")
+            # AWS's words (recorded: LocalStack test_state/test_state_context_object.snapshot.json)
+            raise StatesError(RUNTIME, f'Reference path "{state.get("ItemsPath", "$")}" must point to array.')
+        if isinstance(state.get("ItemBatcher"), dict):
+            # ItemSelector shapes each item first, then the items go in batches (state-map-distributed.html)
+            items = distributed.batches([_selected(rt, ex, th, state, {"Index": i, "Value": v}) for i, v in enumerate(items)],
+                                        state["ItemBatcher"], lambda f: _setting(view, state["ItemBatcher"], data, f))
         fan.total = len(items)
         fan.results = [None] * len(items)
-        limit = state.get("MaxConcurrency") or 0
-        fan.map = MapItems(list(range(len(items))), items, int(limit) if isinstance(limit, (int, float)) else 0)
+        limit = _setting(view, state, data, "MaxConcurrency") or 0
+        if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit < 0:
+            raise StatesError(RUNTIME, f"Map {th.state!r}: MaxConcurrency must be a non-negative integer, got {limit!r}")
+        if distributed.is_distributed(state):
+            rt.event(ex, HistoryEventType.MAP_RUN_STARTED, th.state, mapRunArn=map_run_arn(ex, th, state))
+        fan.map = MapItems(list(range(len(items))), items, int(limit))  # as declared (0: as many as allowed)
         spawn_items(rt, ex, th, state)
     th.phase = Phase.JOIN
     rt.checkpoint(ex)
@@ -75,18 +154,14 @@ def spawn_items(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
         raise StatesError(RUNTIME, f"{th.state!r} has no Map items to start")
     running = fan.total - len(left.pending_items) - fan.done  # started and not back yet
     proc = item_processor(state)
-    selector = state.get("ItemSelector", state.get("Parameters"))
-    while left.pending_items and (left.limit <= 0 or running < left.limit):
+    batched = "ItemBatcher" in state  # the batches were built from the selected items already
+    # at most 40 iterations at once inline, 10,000 child executions distributed (whatever MaxConcurrency says)
+    cap = distributed.DISTRIBUTED_CONCURRENCY if distributed.is_distributed(state) else INLINE_MAP_CONCURRENCY
+    limit = min(left.limit, cap) if left.limit > 0 else cap
+    while left.pending_items and running < limit and ex.running:
         i = left.pending_items.pop(0)
         item = {"Index": i, "Value": left.items[i]}
-        value = item["Value"]
-        if selector is not None:
-            view = rt.view(ex, th, state, item=item)
-            if view.jsonata:
-                value = view.fill(selector)
-            else:
-                data = dataflow.select_or_empty(th.input, state, "InputPath", view.context, th.vars)
-                value = dataflow.apply_template(selector, data, view.context, th.vars)
+        value = item["Value"] if batched else _selected(rt, ex, th, state, item)
         child = rt.new_thread(ex, th, map_key(th.scope, th.state), proc["StartAt"], value, th.vars, slot=i, item=item)
         fan.children.append(child.id)
         rt.event(ex, HistoryEventType.MAP_ITERATION_STARTED, th.state, index=i)
@@ -102,10 +177,27 @@ def join(rt: Runtime, ex: Execution, th: Thread, state: dict) -> bool:
     fan = _fan(th)
     if fan.done < fan.total:
         return False
+    results: Any = fan.results
+    if state["Type"] == StateType.MAP and distributed.is_distributed(state):
+        rt.event(ex, HistoryEventType.MAP_RUN_SUCCEEDED, th.state, mapRunArn=map_run_arn(ex, th, state))
+    if state["Type"] == StateType.MAP and isinstance(state.get("ResultWriter"), dict):
+        writer = state["ResultWriter"]
+        view = rt.view(ex, th, state)
+        params = view.fill(writer.get("Arguments"), "ResultWriter/Arguments") if view.jsonata else \
+            dataflow.apply_template(writer.get("Parameters"), th.input, view.context, view.variables)
+        try:
+            results = distributed.write_results(rt.resources, writer, params, results, map_run_arn(ex, th, state),
+                                                _context_of(rt, ex, th))
+        except StatesError as err:
+            drop_children(ex, th)
+            th.fanout = None
+            rt.event(ex, HistoryEventType.MAP_STATE_FAILED, th.state, error=err.error, cause=err.cause)
+            rt.state_error(ex, th, state, err.error, err.cause)
+            return True
     rt.event(ex, HistoryEventType.of_state(state["Type"], "Succeeded"), th.state)
     drop_children(ex, th)
     th.fanout = None  # its results are the state's result now
-    rt.exit(ex, th, state, fan.results)
+    rt.exit(ex, th, state, results)
     return True
 
 
@@ -136,8 +228,12 @@ def child_finished(rt: Runtime, ex: Execution, child: Thread, ok: bool, output: 
     else:
         fan.failures += 1
         fan.results[child.slot] = {"Error": error, "Cause": cause}
-        count = state.get("ToleratedFailureCount")
-        pct = state.get("ToleratedFailurePercentage")
+        try:
+            count, pct = _tolerance(rt, ex, parent, state)
+        except StatesError as bad:
+            abort_children(rt, ex, parent)
+            _fail_parent(rt, ex, parent, state, bad.error, bad.cause)
+            return
         tolerated = count is not None or pct is not None
         over = (not tolerated) or (count is not None and fan.failures > count) or \
                (pct is not None and fan.failures * 100.0 / max(fan.total, 1) > pct)
@@ -145,6 +241,8 @@ def child_finished(rt: Runtime, ex: Execution, child: Thread, ok: bool, output: 
             abort_children(rt, ex, parent)
             err = TOLERATED if tolerated else error
             why = f"{fan.failures} of {fan.total} items failed" if tolerated else cause
+            if distributed.is_distributed(state):
+                rt.event(ex, HistoryEventType.MAP_RUN_FAILED, parent.state, mapRunArn=map_run_arn(ex, parent, state))
             rt.event(ex, HistoryEventType.MAP_STATE_FAILED, parent.state, error=err, cause=why)
             _fail_parent(rt, ex, parent, state, err, why)
             return

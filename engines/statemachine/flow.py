@@ -7,11 +7,20 @@ expressions) and, like AWS, writes only FailStateEntered — a Fail state is nev
 
 from __future__ import annotations
 
-from engines.statemachine import dataflow
+from typing import Any
+
+from engines.statemachine import dataflow, intrinsics
+from engines.statemachine.dataflow import StateView
 from engines.statemachine.execution import Execution
 from engines.statemachine.history import HistoryEventType
 from engines.statemachine.runtime import Runtime
 from engines.statemachine.threads import Thread
+
+
+def _path_or_intrinsic(view: StateView, value: str, field: str) -> Any:
+    if intrinsics.is_intrinsic(value):
+        return intrinsics.evaluate(value, lambda p: view.read(p, field))
+    return view.read(value, field)
 
 
 def enter_pass(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
@@ -35,10 +44,12 @@ def enter_fail(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
     view = rt.view(ex, th, state)
     error, cause = state.get("Error"), state.get("Cause")
     if view.jsonata:
-        error, cause = view.fill(error), view.fill(cause)
+        error, cause = view.fill(error, "Error"), view.fill(cause, "Cause")
     else:
+        # a path, a variable, or an intrinsic function (the developer guide's Fail state example uses
+        # States.Format; AWS-recorded in LocalStack's raise_failure_path_intrinsic template)
         if "ErrorPath" in state:
-            error = view.read(state["ErrorPath"], "ErrorPath")
+            error = _path_or_intrinsic(view, state["ErrorPath"], "ErrorPath")
         if "CausePath" in state:
-            cause = view.read(state["CausePath"], "CausePath")
+            cause = _path_or_intrinsic(view, state["CausePath"], "CausePath")
     rt.thread_failed(ex, th, error or "", cause or "")

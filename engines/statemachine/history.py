@@ -67,6 +67,12 @@ class HistoryEventType(StrEnum):
     MAP_ITERATION_SUCCEEDED = "MapIterationSucceeded"
     MAP_ITERATION_FAILED = "MapIterationFailed"
     MAP_ITERATION_ABORTED = "MapIterationAborted"
+    # a JSONata expression failed (States.QueryEvaluationError), written before the failure it causes
+    EVALUATION_FAILED = "EvaluationFailed"
+    # a Distributed Map's run (distributed.py)
+    MAP_RUN_STARTED = "MapRunStarted"
+    MAP_RUN_SUCCEEDED = "MapRunSucceeded"
+    MAP_RUN_FAILED = "MapRunFailed"
 
     @classmethod
     def of_state(cls, state_type: str, what: str) -> HistoryEventType:

@@ -23,13 +23,14 @@ from typing import Any, Callable
 from engines import jsonio
 from engines.clock import Clock, Timer
 from engines.statemachine import choice_state, dataflow, fanout, flow, task, wait
-from engines.statemachine.asl import FAN_OUT, QueryLanguage, StateType
+from engines.statemachine.asl import FAN_OUT, WITH_RESULT, QueryLanguage, StateType
 from engines.statemachine.context import context_object
 from engines.statemachine.dataflow import StateView
 from engines.statemachine.error_handling import handle_error
-from engines.statemachine.errors import RUNTIME, TIMEOUT, ExecutionNotFound, StatemachineError, StatesError
+from engines.statemachine.errors import DATA_LIMIT, QUERY_EVALUATION, RUNTIME, TIMEOUT, ExecutionNotFound, StatemachineError, StatesError
 from engines.statemachine.execution import Execution, ExecutionStatus
 from engines.statemachine.history import HistoryEventType
+from engines.statemachine.quotas import HISTORY_LIMIT_CAUSE, MAX_HISTORY_EVENTS, data_limit_cause, too_large
 from engines.statemachine.resources import Resources
 from engines.statemachine.scopes import Scopes, scopes
 from engines.statemachine.tables import ExecutionStore
@@ -39,6 +40,9 @@ from engines.statemachine.words import describe
 from engines.trace import Severity, TraceRecorder
 
 EXECUTION_TIMEOUT_CAUSE = "The execution ran longer than its TimeoutSeconds"
+#: The events that end an execution (the last one it has).
+_ENDINGS = frozenset({HistoryEventType.EXECUTION_SUCCEEDED, HistoryEventType.EXECUTION_FAILED,
+                      HistoryEventType.EXECUTION_ABORTED, HistoryEventType.EXECUTION_TIMED_OUT})
 
 
 def _number(tid: str) -> int:
@@ -120,7 +124,8 @@ class Interpreter:
         return QueryLanguage(own) if own else ex.scopes[th.scope].language
 
     def view(self, ex: Execution, th: Thread, state: dict, *, item: dict | None = None) -> StateView:
-        return StateView(th.input, context_object(ex, th, self.clock.now(), item=item), th.vars,
+        retries = state["Type"] in WITH_RESULT  # Task, Parallel, Map: the states with a Retry field
+        return StateView(th.input, context_object(ex, th, self.clock.now(), item=item, retries=retries), th.vars,
                          self.language(ex, th, state))
 
     def ready(self, ex: Execution, th: Thread) -> None:
@@ -167,6 +172,10 @@ class Interpreter:
                     if not handler(ex, th, state):
                         return
                 except StatesError as err:
+                    if err.error == QUERY_EVALUATION:
+                        # AWS-recorded: …StateEntered, EvaluationFailed, ExecutionFailed (LocalStack
+                        # assign/test_assign_reference_variables.snapshot.json, test_undefined_reference)
+                        self.event(ex, HistoryEventType.EVALUATION_FAILED, th.state, error=err.error, cause=err.cause)
                     self.state_error(ex, th, state, err.error, err.cause)
         finally:
             if ex.threads.get(th.id) is th:  # (one that ended and left was touched as it left)
@@ -233,6 +242,11 @@ class Interpreter:
             th.vars = variables
 
         output = dataflow.leave(state, self.view(ex, th, state), result, assign, rule)
+        if too_large(output):
+            # terminal: no Retry or Catch, no …StateExited (AWS-recorded: test_states_errors.snapshot.json,
+            # test_start_large_input — PassStateEntered then ExecutionFailed)
+            self.thread_failed(ex, th, DATA_LIMIT, data_limit_cause(th.state))
+            return
         self.event(ex, HistoryEventType.of_state(state["Type"], "Exited"), th.state, output=output)
         self.goto(ex, th, state, output, next_state)
 
@@ -245,9 +259,10 @@ class Interpreter:
         th.state, th.input, th.phase, th.due = nxt, output, Phase.ENTER, None
         self.checkpoint(ex)
 
-    def state_error(self, ex: Execution, th: Thread, state: dict, error: str, cause: str) -> None:
+    def state_error(self, ex: Execution, th: Thread, state: dict, error: str, cause: str,
+                    also: tuple[str, ...] = ()) -> None:
         ex.touch(th)
-        handle_error(self, ex, th, state, error, cause)
+        handle_error(self, ex, th, state, error, cause, also)
 
     def _thread_done(self, ex: Execution, th: Thread, output: Any) -> None:
         th.status, th.output, th.due = ThreadStatus.DONE, output, None
@@ -269,7 +284,13 @@ class Interpreter:
 
     def finish(self, ex: Execution, status: ExecutionStatus, event: HistoryEventType, output: Any = None,
                error: str | None = None, cause: str | None = None) -> None:
-        """The execution ends: its last event, every thread still active aborted, tokens closed, timers cancelled."""
+        """The execution ends: its last event, every thread still active aborted, tokens closed, timers cancelled.
+
+        Only once: an execution that has already ended (e.g. at the history quota, in the middle of a
+        state's step) stays as it ended.
+        """
+        if not ex.running:
+            return
         ex.status, ex.output, ex.error, ex.cause, ex.stop = status, output, error, cause, self.clock.now()
         details: dict[str, Any] = {"output": output} if event == HistoryEventType.EXECUTION_SUCCEEDED else {}
         if error is not None or cause is not None:
@@ -286,7 +307,15 @@ class Interpreter:
 
     # ---------------------------------------------------------------- history and checkpoints
     def event(self, ex: Execution, kind: HistoryEventType, state: str | None, **details: Any) -> None:
+        """Append a history event; at the 25,000th that is not the execution's end, the execution fails instead."""
         eid = ex.next_event
+        if kind not in _ENDINGS:
+            if not ex.running:
+                return  # the execution has ended (its last event is written): nothing more goes into its history
+            if eid >= MAX_HISTORY_EVENTS:
+                self.finish(ex, ExecutionStatus.FAILED, HistoryEventType.EXECUTION_FAILED, error=RUNTIME,
+                            cause=HISTORY_LIMIT_CAUSE)
+                return
         ex.next_event += 1
         now = self.clock.now()
         ex.events.append((ex.arn, eid, eid - 1, iso(now), kind, state, jsonio.dumps(details)))

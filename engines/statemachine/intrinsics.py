@@ -1,7 +1,18 @@
 """The 18 intrinsic functions of JSONPath mode (`"x.$": "States.Format('{}', $.a)"`).
 
 A small recursive-descent parser turns the call into a tree (string, number, boolean and null
-literals, paths, nested calls); nothing is ever eval'd. Any failure is `States.IntrinsicFailure`.
+literals, paths, nested calls); nothing is ever eval'd. Any failure is `States.Runtime`: the
+developer guide lists States.IntrinsicFailure as "Reserved for future use. Intrinsic function
+processing errors are reported with the States.Runtime error name" (concepts-error-handling.html;
+moto and aws-local-stepfunctions agree, see tests/statemachine/conformance).
+
+Bounds and numbers follow the developer guide's intrinsic-functions page
+(https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html): at most 10
+nested calls in a field; a non-integer argument of ArrayPartition, ArrayRange, MathAdd or
+MathRandom is rounded to the nearest integer (half up, as Java's Math.round, which is what the
+service runs on: `States.MathAdd(1.49, 1.5)` is 1 + 2 = 3); MathRandom's end is exclusive;
+ArrayRange makes at most 1000 items; Base64Encode/Decode and Hash take at most 10,000
+characters. `States.StringToJson("")` is null (LocalStack's string_to_json.py, AWS-recorded).
 """
 
 from __future__ import annotations
@@ -13,10 +24,11 @@ import random
 import re
 import uuid
 from dataclasses import dataclass
+import math
 from functools import lru_cache
 from typing import Any, Callable, NoReturn
 
-from engines.statemachine.errors import INTRINSIC, StatesError
+from engines.statemachine.errors import RUNTIME, StatesError
 
 
 @dataclass(frozen=True)
@@ -49,9 +61,15 @@ def parse(text: str) -> Call:
     return call
 
 
+#: "You can nest up to 10 intrinsic functions within a field" (the developer guide).
+MAX_NESTING = 10
+#: Base64Encode, Base64Decode and Hash take "a data string of up to 10,000 characters".
+MAX_DATA_CHARS = 10_000
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
-        self.t, self.pos = text, 0
+        self.t, self.pos, self.depth = text, 0, 0
 
     def ws(self) -> None:
         while self.pos < len(self.t) and self.t[self.pos] in " \t\n":
@@ -67,6 +85,9 @@ class _Parser:
         name = m.group(0)
         if name not in FUNCTIONS:
             raise IntrinsicSyntaxError(f"unknown intrinsic function {name} in {self.t!r}")
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise IntrinsicSyntaxError(f"more than {MAX_NESTING} nested intrinsic functions in {self.t!r}")
         self.pos = m.end()
         self.ws()
         if self.pos >= len(self.t) or self.t[self.pos] != "(":
@@ -76,6 +97,7 @@ class _Parser:
         self.ws()
         if self.pos < len(self.t) and self.t[self.pos] == ")":
             self.pos += 1
+            self.depth -= 1
             return Call(name, ())
         while True:
             self.ws()
@@ -86,6 +108,7 @@ class _Parser:
             c = self.t[self.pos]
             self.pos += 1
             if c == ")":
+                self.depth -= 1
                 return Call(name, tuple(args))
             if c != ",":
                 self.pos -= 1
@@ -144,7 +167,7 @@ def evaluate(text: str, resolve: Callable[[str], Any]) -> Any:
     try:
         call = parse(text)
     except IntrinsicSyntaxError as exc:
-        raise StatesError(INTRINSIC, str(exc)) from None
+        raise StatesError(RUNTIME, str(exc)) from None
     return _eval(call, resolve)
 
 
@@ -156,19 +179,19 @@ def _eval(node: Any, resolve: Callable[[str], Any]) -> Any:
         fn, lo, hi = FUNCTIONS[node.name]
         if not (lo <= len(args) <= hi):
             want = str(lo) if lo == hi else f"{lo} to {hi}" if hi < 99 else f"at least {lo}"
-            raise StatesError(INTRINSIC, f"{node.name} takes {want} arguments, got {len(args)}")
+            raise StatesError(RUNTIME, f"{node.name} takes {want} arguments, got {len(args)}")
         try:
             return fn(*args)
         except StatesError:
             raise
-        except (TypeError, ValueError, KeyError, IndexError, json.JSONDecodeError, UnicodeError) as exc:
-            raise StatesError(INTRINSIC, f"{node.name}: {exc}") from None
+        except (TypeError, ValueError, KeyError, IndexError, json.JSONDecodeError, UnicodeError, RecursionError) as exc:
+            raise StatesError(RUNTIME, f"{node.name}: {exc}") from None
     return node
 
 
 def _need(cond: bool, msg: str) -> None:
     if not cond:
-        raise StatesError(INTRINSIC, msg)
+        raise StatesError(RUNTIME, msg)
 
 
 def _format(template: str, *args: Any) -> str:
@@ -189,6 +212,12 @@ def _int(x: Any, fn: str, what: str) -> int:
     return int(x)
 
 
+def _rounded(x: Any, fn: str, what: str) -> int:
+    """A number rounded to the nearest integer, halves up (Java's Math.round): AWS rounds non-integers."""
+    _need(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x), f"{fn}: {what} must be a number")
+    return x if isinstance(x, int) else math.floor(x + 0.5)
+
+
 def _array(x: Any, fn: str) -> list:
     _need(isinstance(x, list), f"{fn}: the first argument must be an array")
     return x
@@ -196,17 +225,17 @@ def _array(x: Any, fn: str) -> list:
 
 def _partition(arr: list, size: Any) -> list:
     _array(arr, "States.ArrayPartition")
-    n = _int(size, "States.ArrayPartition", "the chunk size")
+    n = _rounded(size, "States.ArrayPartition", "the chunk size")
     _need(n > 0, "States.ArrayPartition: the chunk size must be positive")
     return [arr[i:i + n] for i in range(0, len(arr), n)]
 
 
 def _range(start: Any, end: Any, step: Any) -> list:
-    a, b, s = (_int(v, "States.ArrayRange", "each argument") for v in (start, end, step))
+    a, b, s = (_rounded(v, "States.ArrayRange", "each argument") for v in (start, end, step))
     _need(s != 0, "States.ArrayRange: the step must not be 0")
-    out = list(range(a, b + (1 if s > 0 else -1), s))
-    _need(len(out) <= 1000, "States.ArrayRange: at most 1000 items")
-    return out
+    r = range(a, b + (1 if s > 0 else -1), s)
+    _need(len(r) <= 1000, f"States.ArrayRange: at most 1000 items (this range has {len(r)})")
+    return list(r)
 
 
 def _get_item(arr: list, index: Any) -> Any:
@@ -229,6 +258,7 @@ _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha38
 def _hash(data: Any, algorithm: str) -> str:
     _need(algorithm in _HASHES, f"States.Hash: algorithm must be one of {', '.join(_HASHES)}")
     text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    _need(len(text) <= MAX_DATA_CHARS, f"States.Hash: the data is {len(text):,} characters; at most {MAX_DATA_CHARS:,}")
     return hashlib.new(_HASHES[algorithm], text.encode()).hexdigest()
 
 
@@ -239,13 +269,16 @@ def _merge(a: Any, b: Any, deep: Any) -> dict:
 
 
 def _random(start: Any, end: Any, seed: Any = None) -> int:
-    a, b = _int(start, "States.MathRandom", "start"), _int(end, "States.MathRandom", "end")
-    _need(a <= b, "States.MathRandom: start must not exceed end")
-    return (random.Random(seed) if seed is not None else random).randint(a, b)
+    """A random integer in [start, end): "start number (inclusive) and end number (exclusive)"."""
+    a, b = _rounded(start, "States.MathRandom", "start"), _rounded(end, "States.MathRandom", "end")
+    _need(a < b, "States.MathRandom: start must be less than end (the end is exclusive)")
+    if seed is not None:
+        seed = _rounded(seed, "States.MathRandom", "the seed")
+    return (random.Random(seed) if seed is not None else random).randrange(a, b)
 
 
 def _add(a: Any, b: Any) -> int:
-    return _int(a, "States.MathAdd", "each argument") + _int(b, "States.MathAdd", "each argument")
+    return _rounded(a, "States.MathAdd", "each argument") + _rounded(b, "States.MathAdd", "each argument")
 
 
 def _split(text: str, delims: str) -> list[str]:
@@ -257,16 +290,20 @@ def _split(text: str, delims: str) -> list[str]:
 
 def _b64decode(s: str) -> str:
     _need(isinstance(s, str), "States.Base64Decode: the argument must be a string")
+    _need(len(s) <= MAX_DATA_CHARS, f"States.Base64Decode: the data is {len(s):,} characters; at most {MAX_DATA_CHARS:,}")
     return base64.b64decode(s.encode(), validate=True).decode()
 
 
 def _b64encode(s: str) -> str:
     _need(isinstance(s, str), "States.Base64Encode: the argument must be a string")
+    _need(len(s) <= MAX_DATA_CHARS, f"States.Base64Encode: the data is {len(s):,} characters; at most {MAX_DATA_CHARS:,}")
     return base64.b64encode(s.encode()).decode()
 
 
 def _string_to_json(s: str) -> Any:
     _need(isinstance(s, str), "States.StringToJson: the argument must be a string")
+    if not s.strip():
+        return None  # an empty string is null, not a parse error
     return json.loads(s)
 
 

@@ -130,6 +130,11 @@ def put(doc: Any, path: str, value: Any) -> Any:
             cur[s] = value
         else:
             nxt = cur.get(s) if isinstance(cur, dict) else cur[s]
+            if nxt is not None and not isinstance(nxt, (dict, list)):
+                # "A state's ResultPath field cannot be applied to the input the state received"
+                # (concepts-error-handling.html): a value is in the way, and it is not replaced
+                raise StatesError(RESULT_PATH, f"Unable to apply ResultPath {path!r}: {s!r} holds a "
+                                  f"{type(nxt).__name__}, not an object")
             nxt = copy.copy(nxt) if isinstance(nxt, (dict, list)) else {}
             cur[s] = nxt
             cur = nxt

@@ -74,8 +74,9 @@ class Runtime(Protocol):
         """Move to `next_state` (or the state's Next) with `output` as input, or end the thread."""
         ...
 
-    def state_error(self, ex: Execution, th: Thread, state: dict, error: str, cause: str) -> None:
-        """The state failed: Retry, else Catch, else the thread fails."""
+    def state_error(self, ex: Execution, th: Thread, state: dict, error: str, cause: str,
+                    also: tuple[str, ...] = ()) -> None:
+        """The state failed: Retry, else Catch, else the thread fails (`also`: more names a retrier or catcher may match)."""
         ...
 
     def thread_failed(self, ex: Execution, th: Thread, error: str, cause: str) -> None:

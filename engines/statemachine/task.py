@@ -16,12 +16,13 @@ from typing import Any
 
 from engines import jsonio
 from engines.statemachine import dataflow, jsonata_mode
-from engines.statemachine.errors import RUNTIME, TIMEOUT, StatemachineError, StatesError
+from engines.statemachine.errors import DATA_LIMIT, HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatemachineError, StatesError
 from engines.statemachine.execution import Execution
 from engines.statemachine.history import HistoryEventType, TaskEventPrefix
 from engines.statemachine.resources import (
     Deferred, IntegrationKind, IntegrationPattern, TaskContext, error_of, parse_resource,
 )
+from engines.statemachine.quotas import data_limit_cause, too_large
 from engines.statemachine.runtime import Runtime
 from engines.statemachine.tables import TokenStatus
 from engines.statemachine.threads import PendingAnswer, Phase, TaskRun, Thread
@@ -78,7 +79,14 @@ def invoke(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
     finally:
         rt.invoking.discard(key)
     if isinstance(result, Deferred):
-        due = now + timedelta(seconds=result.seconds)
+        try:
+            if not 0 <= result.seconds <= 99_999_999:  # also False for NaN
+                raise ValueError
+            due = now + timedelta(seconds=result.seconds)
+        except (TypeError, ValueError, OverflowError):
+            failed(rt, ex, th, state, RUNTIME, f"the resource answered Deferred({result.seconds!r}): its seconds must be "
+                   "a number from 0 to 99999999")
+            return
         task.pending = PendingAnswer(result.value, result.error, result.cause)
         if task.deadline and parse_iso(task.deadline) < due:
             due, task.pending = parse_iso(task.deadline), None
@@ -167,7 +175,19 @@ def retire_token(rt: Runtime, th: Thread) -> None:
         th.token = None
 
 
+def _resource_label(arn: str) -> str:
+    """How AWS names a task in its DataLimitExceeded cause: `lambda` for lambda:invoke, else the ARN."""
+    if arn.startswith("arn:aws:states:::"):
+        return arn[len("arn:aws:states:::"):].split(":")[0]
+    return arn
+
+
 def succeeded(rt: Runtime, ex: Execution, th: Thread, state: dict, result: Any) -> None:
+    if too_large(result):
+        # a task result over 256 KiB fails the *task*, so Retry/Catch see it (AWS-recorded, LocalStack
+        # test_states_errors.snapshot.json: TaskFailed States.DataLimitExceeded, then Catch — even States.ALL)
+        failed(rt, ex, th, state, DATA_LIMIT, data_limit_cause(_resource_label(state["Resource"])))
+        return
     rt.event(ex, HistoryEventType.of_task(_run(th).prefix, "Succeeded"), th.state, output=result)
     retire_token(rt, th)
     rt.exit(ex, th, state, result)
@@ -182,10 +202,12 @@ def failed(rt: Runtime, ex: Execution, th: Thread, state: dict, error: str, caus
 
 def timed_out(rt: Runtime, ex: Execution, th: Thread, state: dict, *, heartbeat: bool) -> None:
     cause = "The task did not send a heartbeat in time" if heartbeat else "The task ran longer than its TimeoutSeconds"
-    # AWS reports a heartbeat expiry as States.Timeout too (recorded AWS history; see research/asl.md §1.7).
+    # AWS reports a heartbeat expiry as States.Timeout too (recorded AWS history; see research/asl.md §1.7),
+    # and a Retry or Catch naming States.HeartbeatTimeout takes it: the developer guide lists that name as
+    # "only available inside the Catch and Retry fields" (concepts-error-handling.html), i.e. for matching.
     rt.event(ex, HistoryEventType.of_task(_run(th).prefix, "TimedOut"), th.state, error=TIMEOUT, cause=cause)
     retire_token(rt, th)
-    rt.state_error(ex, th, state, TIMEOUT, cause)
+    rt.state_error(ex, th, state, TIMEOUT, cause, also=(HEARTBEAT_TIMEOUT,) if heartbeat else ())
 
 
 def seconds(rt: Runtime, ex: Execution, th: Thread, state: dict, field: str) -> float | None:
@@ -197,9 +219,11 @@ def seconds(rt: Runtime, ex: Execution, th: Thread, state: dict, field: str) -> 
         v = state.get(field)
         if jsonata_mode.is_expression(v):
             view = rt.view(ex, th, state)
-            v = jsonata_mode.evaluate(v, view.states(), view.variables)
+            v = jsonata_mode.evaluate(v, view.states(), view.variables, field)
     if v is None:
         return None
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
-        raise StatesError(RUNTIME, f"{field} of {th.state!r} must be a positive number, got {v!r}")
+    # "a positive, non-zero integer" up to 99999999, the default (task-state.html): 1e300 or NaN never reach the clock
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 99_999_999:
+        raise StatesError(RUNTIME, f"{field} of {th.state!r} must be a positive number of seconds up to 99999999, "
+                          f"got {v!r}")
     return float(v)

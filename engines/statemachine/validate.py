@@ -8,12 +8,14 @@ intrinsics, JSONPath-only fields in JSONata mode (and the reverse), bad `{% %}` 
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from engines.inputs import read_user_text
 from engines.statemachine import intrinsics, jsonata_mode, paths
 from engines.statemachine.asl import DEFAULT_QUERY_LANGUAGE, QueryLanguage, StateType
 from engines.statemachine.choice import ALL_COMPARATORS, parse_timestamp
@@ -30,11 +32,18 @@ REFERENCE_FIELDS = ("ResultPath", "ItemsPath", "SecondsPath", "TimestampPath", "
                     "ToleratedFailurePercentagePath")
 
 
+#: "Maximum request size: 1 MB per request" — a definition is sent in one CreateStateMachine request
+#: (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+MAX_DEFINITION_BYTES = 1024 * 1024
+
+
 def parse_json(text: str, source: str = "definition") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DefinitionError([f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"], source) from None
+    except RecursionError:
+        raise DefinitionError(["nested too deeply to be a state machine definition"], source) from None
 
 
 def load_definition(source: str | Path | dict, *, name: str | None = None) -> dict:
@@ -43,11 +52,8 @@ def load_definition(source: str | Path | dict, *, name: str | None = None) -> di
     if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
         p = Path(source)
         label = name or str(p)
-        try:
-            text = p.read_text()
-        except OSError as exc:
-            raise DefinitionError([f"cannot read the file: {exc.strerror}"], label) from None
-        data = parse_json(text, label)
+        # a regular UTF-8 file only: a FIFO, a device or a binary file is one clear error, never a hang
+        data = parse_json(read_user_text(p, "state machine definition", max_bytes=MAX_DEFINITION_BYTES), label)
     elif isinstance(source, str):
         data = parse_json(source, label)
     else:
@@ -69,7 +75,53 @@ def validate(data: Any) -> list[str]:
         problems.extend(_pydantic_messages(exc))
     top_ql = data.get("QueryLanguage", DEFAULT_QUERY_LANGUAGE)
     _scope(data, "", top_ql, problems)
+    _duplicate_names(data, problems)
+    if "TimeoutSeconds" in data:
+        _whole_seconds(data["TimeoutSeconds"], "top level: field 'TimeoutSeconds'", 1, problems, jsonata=False)
     return list(dict.fromkeys(problems))  # each problem once, in the order found
+
+
+#: The largest number of seconds a Wait, a timeout or a heartbeat may name ("from 0 to 99999999":
+#: https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html; task-state.html likewise).
+MAX_SECONDS = 99_999_999
+
+
+def _whole_seconds(value: Any, where: str, low: int, problems: list[str], *, jsonata: bool) -> None:
+    """A literal count of seconds: an integer in [low, 99999999] (or, in JSONata mode, a `{% %}` expression)."""
+    if jsonata and jsonata_mode.is_expression(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        kind = "a JSONata expression or " if jsonata else ""
+        problems.append(f"{where}: must be {kind}a whole number of seconds from {low} to {MAX_SECONDS}, "
+                        f"not {json.dumps(value)[:40]}")
+    elif not low <= value <= MAX_SECONDS:
+        problems.append(f"{where}: {value} is out of range (expected {low} to {MAX_SECONDS} seconds)")
+
+
+def _duplicate_names(data: dict, problems: list[str]) -> None:
+    """State names are unique across the whole definition, branches and Map processors included
+    (AWS's validator: DUPLICATE_STATE_NAME)."""
+    seen: dict[str, str] = {}
+
+    def walk(scope: Any, where: str) -> None:
+        states = scope.get("States") if isinstance(scope, dict) else None
+        if not isinstance(states, dict):
+            return
+        for name, state in states.items():
+            here = f"{where}.States.{name}" if where else name
+            if name in seen:
+                problems.append(f"state {name!r}: DUPLICATE_STATE_NAME: the name is used again at {here} "
+                                f"(first at {seen[name]}); state names are unique in the whole state machine")
+            else:
+                seen[name] = here
+            if not isinstance(state, dict):
+                continue
+            for i, branch in enumerate(state.get("Branches") or [] if isinstance(state.get("Branches"), list) else []):
+                walk(branch, f"{here}.Branches[{i}]")
+            proc = state.get("ItemProcessor") or state.get("Iterator")
+            walk(proc, f"{here}.ItemProcessor")
+
+    walk(data, "")
 
 
 def _where(loc: tuple) -> str:
@@ -93,10 +145,19 @@ def _where(loc: tuple) -> str:
     return " ".join(out) or "top level"
 
 
+#: The tags pydantic puts in a location for each member of a union (`int | str`): not a field of the definition.
+_UNION_TAGS = frozenset({"int", "str", "float", "bool", "list", "dict", "none"})
+
+
 def _pydantic_messages(exc: ValidationError) -> list[str]:
     out = []
+    said: set[tuple] = set()
     for err in exc.errors():
         loc, msg, typ = err["loc"], err["msg"], err["type"]
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p.split("[")[0] in _UNION_TAGS))
+        if loc in said:
+            continue  # one message per place: a value that fits no member of `int | str` is one problem
+        said.add(loc)
         if typ == "union_tag_invalid":
             msg = f"Type must be one of {', '.join(STATE_TYPES)}, not {err.get('input', {}).get('Type')!r}" \
                 if isinstance(err.get("input"), dict) else msg
@@ -120,6 +181,7 @@ def _scope(scope: dict, prefix: str, ql: str, problems: list[str]) -> None:
         problems.append(f"{where}: StartAt {start!r} is not a state")
     edges: dict[str, list[str]] = {}
     terminal = False
+    typo = False  # a Next naming no state: the states it meant to reach are not reported as unreachable too
     for name, state in states.items():
         if not isinstance(state, dict):
             continue
@@ -130,7 +192,10 @@ def _scope(scope: dict, prefix: str, ql: str, problems: list[str]) -> None:
         targets = _targets(state)
         for field, target in targets:
             if target not in states:
-                problems.append(f"{label}: field '{field}' names {target!r}, which is not a state in this scope")
+                typo = True
+                near = difflib.get_close_matches(target, list(states), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                problems.append(f"{label}: field '{field}' names {target!r}, which is not a state in this scope{hint}")
         edges[name] = [t for _, t in targets]
         typ = state.get("Type")
         if state.get("End") is True or typ in (StateType.SUCCEED, StateType.FAIL):
@@ -144,7 +209,7 @@ def _scope(scope: dict, prefix: str, ql: str, problems: list[str]) -> None:
             proc = state.get("ItemProcessor") or state.get("Iterator")
             if isinstance(proc, dict):
                 _scope(proc, f"{prefix}{name}.ItemProcessor.", proc.get("QueryLanguage", sql), problems)
-    if isinstance(start, str) and start in states:
+    if isinstance(start, str) and start in states and not typo:
         seen, todo = {start}, [start]
         while todo:
             for t in edges.get(todo.pop(), []):
@@ -183,8 +248,8 @@ def _state_checks(state: dict, label: str, ql: str, problems: list[str]) -> None
         ts = state.get("Timestamp")
         if isinstance(ts, str) and not jsonata_mode.is_expression(ts) and parse_timestamp(ts) is None:
             problems.append(f"{label}: field 'Timestamp': {ts!r} is not an RFC 3339 timestamp like 2026-01-31T00:00:00Z")
-        if isinstance(state.get("Seconds"), int) and state["Seconds"] < 0:
-            problems.append(f"{label}: field 'Seconds' must not be negative")
+        if "Seconds" in state:
+            _whole_seconds(state["Seconds"], f"{label}: field 'Seconds'", 0, problems, jsonata=ql == QueryLanguage.JSONATA)
     if typ == StateType.FAIL:
         for a, b in (("Error", "ErrorPath"), ("Cause", "CausePath")):
             if a in state and b in state:
@@ -194,9 +259,8 @@ def _state_checks(state: dict, label: str, ql: str, problems: list[str]) -> None
         if isinstance(t, int) and isinstance(h, int) and h >= t:
             problems.append(f"{label}: HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})")
         for f in ("TimeoutSeconds", "HeartbeatSeconds"):
-            v = state.get(f)
-            if isinstance(v, int) and v < 1:
-                problems.append(f"{label}: field '{f}' must be a positive integer")
+            if f in state:
+                _whole_seconds(state[f], f"{label}: field '{f}'", 1, problems, jsonata=ql == QueryLanguage.JSONATA)
     for kind in ("Retry", "Catch"):
         items = state.get(kind) or []
         for i, item in enumerate(items if isinstance(items, list) else []):
@@ -230,7 +294,16 @@ def _state_checks(state: dict, label: str, ql: str, problems: list[str]) -> None
             problems.append(f"{label}: field '{f}' is JSONata-only; set QueryLanguage to JSONata or use the JSONPath fields")
     for f in ("InputPath", "OutputPath", "ErrorPath", "CausePath"):
         v = state.get(f)
-        if isinstance(v, str) and (err := paths.check_path(v)):
+        if not isinstance(v, str):
+            continue
+        if f in ("ErrorPath", "CausePath") and intrinsics.is_intrinsic(v):
+            try:
+                intrinsics.parse(v)
+            except intrinsics.IntrinsicSyntaxError as exc:
+                problems.append(f"{label}: field '{f}': {exc}")
+        elif f in ("ErrorPath", "CausePath") and _is_variable_path(v):
+            continue
+        elif err := paths.check_path(v):
             problems.append(f"{label}: field '{f}': {err}")
     for f in REFERENCE_FIELDS:
         v = state.get(f)

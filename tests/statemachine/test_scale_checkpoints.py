@@ -51,6 +51,10 @@ def _map(processor: dict, **extra: Any) -> dict:
 WAIT_PASS = {"StartAt": "W", "States": {
     "W": {"Type": "Wait", "SecondsPath": "$.v", "Next": "P"},
     "P": {"Type": "Pass", "Parameters": {"double.$": "States.MathAdd($.v, $.v)"}, "End": True}}}
+# the same, with its own state names: names are unique in a whole state machine (AWS: DUPLICATE_STATE_NAME)
+WAIT_PASS_2 = {"StartAt": "W2", "States": {
+    "W2": {"Type": "Wait", "SecondsPath": "$.v", "Next": "P2"},
+    "P2": {"Type": "Pass", "Parameters": {"double.$": "States.MathAdd($.v, $.v)"}, "End": True}}}
 FAIL_ON_MULTIPLES_OF_4 = {"StartAt": "C", "States": {
     "C": {"Type": "Choice", "Choices": [{"Variable": "$.v", "NumericEquals": 0, "Next": "Bad"},
                                         {"Variable": "$.v", "NumericEquals": 4, "Next": "Bad"},
@@ -77,9 +81,9 @@ SCENARIOS: dict[str, tuple[dict, Any]] = {
               "Next": "Done", "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}]},
         "Done": {"Type": "Pass", "End": True}}}, {"xs": list(range(10))}),
     "map-task-catch-inside": (_map(TASK_WITH_CATCH, MaxConcurrency=5), {"xs": list(range(15))}),
-    "parallel-of-maps": ({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+    "parallel-of-maps": ({"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": True, "Branches": [
         {"StartAt": "M1", "States": {"M1": _map(WAIT_PASS)["States"]["M"]}},
-        {"StartAt": "M2", "States": {"M2": _map(WAIT_PASS, MaxConcurrency=2)["States"]["M"]}},
+        {"StartAt": "M2", "States": {"M2": _map(WAIT_PASS_2, MaxConcurrency=2)["States"]["M"]}},
         {"StartAt": "X", "States": {"X": {"Type": "Wait", "Seconds": 4, "End": True}}}]}}},
         {"xs": [3, 1, 2, 0, 5, 4]}),
     "map-callbacks": (_map(CALLBACK_ITEMS, MaxConcurrency=2), {"xs": [1, 2, 3, 4, 5]}),
@@ -262,8 +266,9 @@ def _parent_writes(n_items: int, limit: int) -> tuple[int, int]:
 def test_a_map_item_writes_the_same_rows_however_many_items_there_are(limit):
     """The cost per item is flat: ten times the items write ten times the rows, and the parent's row
     (which holds the Map's input) is not rewritten as items come back."""
-    parent_small, rows_small = _parent_writes(30, limit)
-    parent_big, rows_big = _parent_writes(300, limit)
+    # both above the inline Map's 40 iterations at once, so both start their items in several rounds
+    parent_small, rows_small = _parent_writes(45, limit)
+    parent_big, rows_big = _parent_writes(450, limit)
     assert parent_big == parent_small <= 6  # a handful (start, all items started, join, end), not one per item
     assert rows_big <= 10 * rows_small  # a fixed number of rows per item
 
