@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.cli.args import bounded_float, day_arg, word
+
+#: `--sensor-timeout-days`: Airflow takes any timeout; a day up to a year covers every lesson, and a
+#: number past that is a typo (nan, inf and 1e308 would overflow a timedelta).
+sensor_timeout_days = bounded_float(0, 366, unit="days")
+
 #: DAG name → (workload module, one-line description). Underscore names as Airflow dag_ids.
 DAGS = {
     "nightly_etl": ("workloads.nightly_etl.dag", "@daily  extract >> transform >> load (retries=3)"),
@@ -19,12 +25,14 @@ def register(subparsers) -> None:
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.set_defaults(handler=_list)
     t = sub.add_parser("test", help="one DAG run to completion on virtual time (like `airflow dags test`)")
-    t.add_argument("name", help="nightly_etl or order_1001")
-    t.add_argument("--scenario", default="happy", help="a scenario of that workload (default: happy)")
-    t.add_argument("--day", type=float, default=None, help="day of the cancel/crash/deploy (order_1001)")
-    t.add_argument("--sensor-timeout-days", type=float, default=None,
+    t.add_argument("name", type=word, help="nightly_etl or order_1001")
+    t.add_argument("--scenario", type=word, default="happy", help="a scenario of that workload (default: happy)")
+    t.add_argument("--day", type=day_arg, default=None, help="day of the cancel/crash/deploy (order_1001)")
+    t.add_argument("--sensor-timeout-days", type=sensor_timeout_days, default=None,
                    help="wait_30_days sensor timeout in days (default: Airflow's 7)")
-    t.add_argument("--mode", choices=("poke", "reschedule"), default="poke", help="sensor mode (order_1001)")
+    t.add_argument("--mode", choices=("poke", "reschedule", "deferrable"), default="poke",
+                   help="how the sensor waits (order_1001): poke holds a worker slot, reschedule frees it between "
+                        "pokes, deferrable hands the wait to the triggerer")
     t.add_argument("--db", type=Path, default=None, metavar="FILE",
                    help="metadata database file (default: in memory, a fresh timeline)")
     t.add_argument("--json", action="store_true", help="print JSON: run state, grid, outcome, trace")
@@ -62,6 +70,11 @@ def _test(args) -> int:
     module = importlib.import_module(DAGS[key][0])
     if args.scenario not in module.SCENARIOS:
         raise CliError(f"{key}: unknown scenario {args.scenario!r}; choose one of {', '.join(module.SCENARIOS)}")
+    from app.cli.common import check_db
+    from engines.dag.metadata import ENGINE, SCHEMA_VERSION
+
+    # refuse a foreign, damaged, newer or other engine's file before the services write a byte to it
+    check_db(args.db, ENGINE, SCHEMA_VERSION)
     db = str(args.db) if args.db is not None else ":memory:"
     if key == "order_1001":
         timeout = timedelta(days=args.sensor_timeout_days) if args.sensor_timeout_days is not None else None

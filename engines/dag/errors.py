@@ -8,7 +8,7 @@ the scheduler exactly as in Airflow and are not user errors.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from engines.errors import WorkflowCanvasError
 
@@ -79,3 +79,33 @@ class AirflowRescheduleException(AirflowException):
     def __init__(self, reschedule_date: datetime) -> None:
         super().__init__(f"reschedule at {reschedule_date}")
         self.reschedule_date = reschedule_date
+
+
+class DownstreamTasksSkipped(AirflowException):
+    """Raised by a branch or short-circuit task that succeeded: the scheduler skips `tasks` (task
+    ids), except those already running or finished, then marks the raising task success
+    (Airflow 3's airflow.sdk.exceptions.DownstreamTasksSkipped)."""
+
+    def __init__(self, tasks: list[str], result: object = None) -> None:
+        super().__init__(f"skip downstream tasks {tasks}")
+        self.tasks = list(tasks)
+        self.result = result
+
+
+class TaskDeferred(AirflowException):
+    """Raised by `BaseOperator.defer()`: the try gives its worker slot back and waits on `trigger`
+    in the triggerer; it resumes in `method_name` when the trigger fires, or fails when `timeout`
+    passes first."""
+
+    def __init__(self, *, trigger: object, method_name: str, kwargs: dict | None = None,
+                 timeout: timedelta | None = None) -> None:
+        super().__init__(f"deferred to {trigger!r}, resuming in {method_name}")
+        self.trigger = trigger
+        self.method_name = method_name
+        self.kwargs = dict(kwargs or {})
+        self.timeout = timeout
+
+
+class TaskDeferralTimeout(AirflowException):
+    """A deferred try's trigger did not fire before its timeout (a sensor turns it into
+    AirflowSensorTimeout)."""

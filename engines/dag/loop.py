@@ -41,6 +41,8 @@ class SchedulerLoop:
         self._considered: set[TaskInstance] = set()
         #: Work that came due (a result, a retry, a poke): done first in a pass.
         self.completions: deque[Callable[[], None]] = deque()
+        #: What the next scheduling pass learns first: task instances a trigger rule settled in this one.
+        self.next_pass: deque[Callable[[], None]] = deque()
         #: Scheduled task instances waiting for a slot: one queue per DAG run and pool (ready.py).
         self.ready = ReadyQueues()
         #: Slots or the ready queue changed: the critical section must look again.
@@ -75,6 +77,11 @@ class SchedulerLoop:
         ti = self.candidates.popleft()
         self._considered.discard(ti)
         return ti
+
+    def checkpoint(self) -> None:
+        """Commit what this pass changed so far, now, in its own transaction (a task-instance state
+        change a worker could observe is never left only in memory)."""
+        self.session.commit(self.now())
 
     def push_ready(self, ti: TaskInstance, priority_weight: int) -> None:
         """A scheduled task instance waits for a slot; higher priority_weight first, then first come."""

@@ -22,7 +22,9 @@ from engines.dag.states import DagRunState, TaskInstanceState
 from engines.store import Store, open_store
 
 ENGINE = "dag"
-SCHEMA_VERSION = 1
+#: 2: map_index on task instances, their history, reschedules and XCom (dynamic task mapping);
+#: XCom values in Airflow's serde form (xcom.py).
+SCHEMA_VERSION = 2
 DDL = """
 CREATE TABLE dag_version (
     dag_id TEXT NOT NULL, version_number INTEGER NOT NULL, hash TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -38,27 +40,65 @@ CREATE TABLE task_instance (
     run_id TEXT NOT NULL REFERENCES dag_run(run_id), task_id TEXT NOT NULL, state TEXT NOT NULL,
     try_number INTEGER NOT NULL, max_tries INTEGER NOT NULL, start_date TEXT, end_date TEXT,
     slot_seconds REAL NOT NULL DEFAULT 0, next_at TEXT, sensor_started TEXT, pokes INTEGER NOT NULL DEFAULT 0,
-    pool TEXT NOT NULL, dag_version INTEGER NOT NULL,
-    PRIMARY KEY (run_id, task_id)
+    pool TEXT NOT NULL, dag_version INTEGER NOT NULL, map_index INTEGER NOT NULL DEFAULT -1,
+    next_method TEXT, trigger_timeout TEXT,
+    PRIMARY KEY (run_id, task_id, map_index)
 );
 CREATE TABLE task_instance_history (
     run_id TEXT NOT NULL, task_id TEXT NOT NULL, try_number INTEGER NOT NULL, state TEXT NOT NULL,
     start_date TEXT, end_date TEXT, slot_seconds REAL NOT NULL, pokes INTEGER NOT NULL,
-    PRIMARY KEY (run_id, task_id, try_number)
+    map_index INTEGER NOT NULL DEFAULT -1,
+    PRIMARY KEY (run_id, task_id, map_index, try_number)
 );
 CREATE TABLE task_reschedule (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, task_id TEXT NOT NULL, try_number INTEGER NOT NULL,
-    start_date TEXT NOT NULL, reschedule_date TEXT NOT NULL
+    start_date TEXT NOT NULL, reschedule_date TEXT NOT NULL, map_index INTEGER NOT NULL DEFAULT -1
 );
 CREATE TABLE xcom (
     run_id TEXT NOT NULL, task_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (run_id, task_id, key)
+    map_index INTEGER NOT NULL DEFAULT -1,
+    PRIMARY KEY (run_id, task_id, map_index, key)
 );
 """
+#: From schema 1: the tables whose primary key gains map_index are rebuilt (SQLite cannot alter a
+#: primary key); every row keeps its values with map_index -1. Version-1 XCom values were plain
+#: JSON, which the serde reader reads as they are.
+MIGRATIONS = {2: """
+ALTER TABLE task_instance RENAME TO task_instance_v1;
+CREATE TABLE task_instance (
+    run_id TEXT NOT NULL REFERENCES dag_run(run_id), task_id TEXT NOT NULL, state TEXT NOT NULL,
+    try_number INTEGER NOT NULL, max_tries INTEGER NOT NULL, start_date TEXT, end_date TEXT,
+    slot_seconds REAL NOT NULL DEFAULT 0, next_at TEXT, sensor_started TEXT, pokes INTEGER NOT NULL DEFAULT 0,
+    pool TEXT NOT NULL, dag_version INTEGER NOT NULL, map_index INTEGER NOT NULL DEFAULT -1,
+    next_method TEXT, trigger_timeout TEXT,
+    PRIMARY KEY (run_id, task_id, map_index)
+);
+INSERT INTO task_instance SELECT *, -1, NULL, NULL FROM task_instance_v1;
+DROP TABLE task_instance_v1;
+ALTER TABLE task_instance_history RENAME TO task_instance_history_v1;
+CREATE TABLE task_instance_history (
+    run_id TEXT NOT NULL, task_id TEXT NOT NULL, try_number INTEGER NOT NULL, state TEXT NOT NULL,
+    start_date TEXT, end_date TEXT, slot_seconds REAL NOT NULL, pokes INTEGER NOT NULL,
+    map_index INTEGER NOT NULL DEFAULT -1,
+    PRIMARY KEY (run_id, task_id, map_index, try_number)
+);
+INSERT INTO task_instance_history SELECT *, -1 FROM task_instance_history_v1;
+DROP TABLE task_instance_history_v1;
+ALTER TABLE task_reschedule ADD COLUMN map_index INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE xcom RENAME TO xcom_v1;
+CREATE TABLE xcom (
+    run_id TEXT NOT NULL, task_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    map_index INTEGER NOT NULL DEFAULT -1,
+    PRIMARY KEY (run_id, task_id, map_index, key)
+);
+INSERT INTO xcom SELECT *, -1 FROM xcom_v1;
+DROP TABLE xcom_v1;
+"""}
 NOW_KEY = "dag.virtual_now"
 
 TI_COLUMNS = ("run_id", "task_id", "state", "try_number", "max_tries", "start_date", "end_date", "slot_seconds",
-              "next_at", "sensor_started", "pokes", "pool", "dag_version")
+              "next_at", "sensor_started", "pokes", "pool", "dag_version", "map_index",
+              "next_method", "trigger_timeout")
 
 
 def iso(t: datetime | None) -> str | None:
@@ -75,9 +115,9 @@ class MetadataDB:
     def __init__(self, db: str | Path | Store = ":memory:") -> None:
         if isinstance(db, Store):
             self.store = db
-            db.ensure_schema(ENGINE, SCHEMA_VERSION, DDL)
+            db.ensure_schema(ENGINE, SCHEMA_VERSION, DDL, MIGRATIONS)
         else:
-            self.store = open_store(db, ENGINE, SCHEMA_VERSION, DDL)
+            self.store = open_store(db, ENGINE, SCHEMA_VERSION, DDL, MIGRATIONS)
         self._c = self.store.conn
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
@@ -101,8 +141,13 @@ class MetadataDB:
 
     # --- runs and task instances --------------------------------------------------------------
     def save_run(self, run: DagRun) -> None:
+        # an upsert, not INSERT OR REPLACE: a replace deletes the row first, and with foreign keys on
+        # that looks at every task instance of the run (a commit per state change made it quadratic)
         self._c.execute(
-            "INSERT OR REPLACE INTO dag_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO dag_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+            "dag_id = excluded.dag_id, run_type = excluded.run_type, state = excluded.state, "
+            "logical_date = excluded.logical_date, start_date = excluded.start_date, end_date = excluded.end_date, "
+            "dag_version = excluded.dag_version, conf = excluded.conf, note = excluded.note",
             (run.run_id, run.dag_id, run.run_type, run.state, iso(run.logical_date), iso(run.start_date),
              iso(run.end_date), run.dag_version, json.dumps(run.conf), run.note))
 
@@ -110,14 +155,21 @@ class MetadataDB:
         self._c.executemany(
             f"INSERT OR REPLACE INTO task_instance ({', '.join(TI_COLUMNS)}) VALUES ({', '.join('?' * len(TI_COLUMNS))})",
             [(t.run_id, t.task_id, t.state, t.try_number, t.max_tries, iso(t.start_date), iso(t.end_date),
-              t.slot_seconds, iso(t.next_at), iso(t.sensor_started), t.pokes, t.pool, t.dag_version) for t in tis])
+              t.slot_seconds, iso(t.next_at), iso(t.sensor_started), t.pokes, t.pool, t.dag_version, t.map_index,
+              t.next_method, iso(t.trigger_timeout)) for t in tis])
+
+    def delete_ti(self, run_id: str, task_id: str, map_index: int) -> None:
+        self._c.execute("DELETE FROM task_instance WHERE run_id = ? AND task_id = ? AND map_index = ?",
+                        (run_id, task_id, map_index))
 
     def add_history(self, rows: list[tuple[Any, ...]]) -> None:
-        self._c.executemany("INSERT OR REPLACE INTO task_instance_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self._c.executemany("INSERT OR REPLACE INTO task_instance_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def add_reschedule(self, run_id: str, task_id: str, try_number: int, start: datetime, reschedule_date: datetime) -> None:
-        self._c.execute("INSERT INTO task_reschedule (run_id, task_id, try_number, start_date, reschedule_date) "
-                        "VALUES (?, ?, ?, ?, ?)", (run_id, task_id, try_number, iso(start), iso(reschedule_date)))
+    def add_reschedule(self, run_id: str, task_id: str, try_number: int, start: datetime, reschedule_date: datetime,
+                       map_index: int = -1) -> None:
+        self._c.execute("INSERT INTO task_reschedule (run_id, task_id, try_number, start_date, reschedule_date, "
+                        "map_index) VALUES (?, ?, ?, ?, ?, ?)",
+                        (run_id, task_id, try_number, iso(start), iso(reschedule_date), map_index))
 
     def reschedule_count(self, run_id: str | None = None) -> int:
         """How many times sensors (of one run, or of all) gave their slot back."""
@@ -142,7 +194,7 @@ class MetadataDB:
         out = []
         for r in self.store.query("SELECT * FROM task_instance WHERE run_id = ?", (run_id,)):
             d = dict(r)
-            for k in ("start_date", "end_date", "next_at", "sensor_started"):
+            for k in ("start_date", "end_date", "next_at", "sensor_started", "trigger_timeout"):
                 d[k] = dt(d[k])
             d["state"] = TaskInstanceState(d["state"])
             out.append(d)
@@ -158,12 +210,13 @@ class MetadataDB:
         return out
 
     # --- XCom ---------------------------------------------------------------------------------
-    def set_xcom(self, run_id: str, task_id: str, key: str, value_json: str) -> None:
-        self._c.execute("INSERT OR REPLACE INTO xcom VALUES (?, ?, ?, ?)", (run_id, task_id, key, value_json))
+    def set_xcom(self, run_id: str, task_id: str, key: str, value_json: str, map_index: int = -1) -> None:
+        self._c.execute("INSERT OR REPLACE INTO xcom VALUES (?, ?, ?, ?, ?)", (run_id, task_id, key, value_json, map_index))
 
-    def xcoms(self, run_id: str) -> dict[tuple[str, str], Any]:
-        return {(r[0], r[1]): json.loads(r[2]) for r in self.store.query(
-            "SELECT task_id, key, value FROM xcom WHERE run_id = ?", (run_id,))}
+    def xcoms(self, run_id: str) -> dict[tuple[str, int, str], str]:
+        """A run's XComs as stored (serde JSON text), by (task_id, map_index, key)."""
+        return {(r[0], r[1], r[2]): r[3] for r in self.store.query(
+            "SELECT task_id, map_index, key, value FROM xcom WHERE run_id = ? ORDER BY map_index", (run_id,))}
 
     # --- virtual time -------------------------------------------------------------------------
     def saved_now(self) -> datetime | None:

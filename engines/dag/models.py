@@ -32,7 +32,8 @@ class DagRun:
     note: str = ""
     # runtime only
     dag: DAG = field(kw_only=True, repr=False)  # the DAG version this run follows
-    tis: dict[str, TaskInstance] = field(default_factory=dict, repr=False)
+    tis: dict[str, TaskInstance] = field(default_factory=dict, repr=False)  # by ti_key(task_id, map_index)
+    mapped: dict[str, list[TaskInstance]] = field(default_factory=dict, repr=False)  # expanded tasks' tis
     unfinished: int = 0
     active: int = 0  # task instances queued or running
     transitions: int = 0
@@ -50,6 +51,25 @@ class DagRun:
     def finished(self) -> bool:
         return self.state in (DagRunState.SUCCESS, DagRunState.FAILED)
 
+    def task_tis(self, task_id: str) -> list[TaskInstance]:
+        """The task instances of one task: one, or one per map index once a mapped task expanded."""
+        expanded = self.mapped.get(task_id)
+        if expanded is not None:
+            return expanded
+        ti = self.tis.get(task_id)
+        return [] if ti is None else [ti]
+
+    def add_ti(self, ti: TaskInstance) -> None:
+        self.tis[ti.key] = ti
+        if ti.map_index >= 0:
+            self.mapped.setdefault(ti.task_id, []).append(ti)
+
+
+def ti_key(task_id: str, map_index: int = -1) -> str:
+    """How a task instance is keyed in `DagRun.tis`: the task id, or `task_id[i]` for map index i
+    (the way Airflow's grid labels a mapped task instance)."""
+    return task_id if map_index < 0 else f"{task_id}[{map_index}]"
+
 
 @dataclass(eq=False, slots=True)
 class TaskInstance:
@@ -66,6 +86,9 @@ class TaskInstance:
     pokes: int = 0  # this try
     pool: str = DEFAULT_POOL
     dag_version: int = 1
+    map_index: int = -1  # -1: not mapped (or not expanded yet)
+    next_method: str | None = None  # deferred: the method the try resumes in once its trigger fires
+    trigger_timeout: datetime | None = None  # deferred: when the deferral times out
     # runtime only
     run: DagRun = field(kw_only=True, repr=False)
     task: BaseOperator | None = field(default=None, repr=False)  # None once the task is gone from the DAG
@@ -74,6 +97,10 @@ class TaskInstance:
     process_alive: bool = False
     token: int = 0
     last_trace_day: int = -1
+
+    @property
+    def key(self) -> str:
+        return ti_key(self.task_id, self.map_index)
 
     @property
     def operator(self) -> BaseOperator:

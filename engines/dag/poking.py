@@ -53,7 +53,10 @@ class PokeLoop:
             self.loop.emit("Sensor poke", ti.task_id, f"poke #{ti.pokes} (mode={sensor.mode}, {held})",
                            run_id=ti.run_id, pokes=ti.pokes, mode=sensor.mode)
         try:
-            satisfied = sensor.poke(lifecycle.context(ti))
+            context = lifecycle.context(ti)
+            rendered = lifecycle.prepare(ti, context)
+            assert isinstance(rendered, BaseSensorOperator)
+            satisfied = rendered.poke(context)
         except AirflowRescheduleException as exc:
             lifecycle.reschedule(ti, token, exc.reschedule_date, f"AirflowRescheduleException: {exc}")
             return
@@ -64,11 +67,15 @@ class PokeLoop:
             lifecycle.handle_failure(ti, exc)
             return
         if satisfied:
-            lifecycle.complete(ti, token, (True, None))
+            lifecycle.complete(ti, token, (True, None, None))
             return
         run_duration = (now - ti.sensor_started).total_seconds()
         timeout = sensor.timeout.total_seconds()
-        if run_duration > timeout:
+        if run_duration >= timeout:
+            # Airflow checks `run_duration() > timeout` on a wall clock, where every poke takes some
+            # time, so the poke due exactly at the timeout has always run a little past it: it is
+            # the poke that times out (10,081 pokes for 7 days at 60 s). On the virtual clock the
+            # poke lands exactly on the timeout, so the comparison is >= to pick that same poke.
             msg = (f"Sensor has timed out; run duration of {run_duration:.0f} seconds exceeds the specified timeout "
                    f"of {timeout:.0f} ({human_duration(timeout)})")
             lifecycle.handle_failure(ti, AirflowSkipException(msg) if sensor.soft_fail else AirflowSensorTimeout(msg))

@@ -5,8 +5,11 @@ after it starts, a retry waits its `retry_delay`, a poke-mode sensor pokes every
 `poke_interval` while holding its worker slot. Each time something happens the scheduler makes
 one pass (like Airflow's scheduling loop): settle task instances whose upstream changed, queue
 what may run within parallelism and pools (the critical section), start it, and commit the
-changes to the metadata database in one transaction. A new Scheduler on the same database file
-continues where the last one stopped.
+changes to the metadata database. Every task-instance state change a worker could observe is
+committed on its own, as Airflow's API server commits what a worker reports, so a new
+Scheduler on the same database file continues where the last one stopped: a try that was
+running is failed by its heartbeat timeout and retried as a new try, a finished task never
+runs again (tests/dag/test_crash_matrix.py kills real processes to show it).
 
 The pieces a pass drives live in their own modules, in Airflow's seams: taskinstance.py (a
 try's lifecycle), dagrun.py (a run's), poking.py (sensors), xcom.py, restart.py; they share a
@@ -17,6 +20,7 @@ no task code ever hears about.
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -25,6 +29,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, runtime_checkabl
 from engines.clock import Clock, Timer, VirtualClock
 from engines.dag.dag import DAG
 from engines.dag.dagrun import DagRunLifecycle
+from engines.dag.deferral import Triggerer
 from engines.dag.errors import DagError, DagNotFound, DagRunNotFound
 from engines.dag.executor import DEFAULT_PARALLELISM, Executor
 from engines.dag.loop import SchedulerLoop, TryRow
@@ -37,8 +42,9 @@ from engines.dag.run_type import DagRunType
 from engines.dag.schedules import timetable_for
 from engines.dag.sensors import BaseSensorOperator
 from engines.dag.session import Session
+from engines.dag.states import TI
 from engines.dag.taskinstance import HEARTBEAT_TIMEOUT, TaskInstanceLifecycle, live_slot_seconds
-from engines.dag.xcom import XCOM_RETURN_KEY, XCom
+from engines.dag.xcom import ADVISED_XCOM_BYTES, XCOM_RETURN_KEY, XCom
 from engines.store import Store
 from engines.trace import Severity, TraceEvent, TraceRecorder
 
@@ -81,10 +87,12 @@ class Scheduler:
         self.versions: dict[str, int] = {}
         self.session = Session(self.meta)
         self.loop = SchedulerLoop(self.clock, self.trace, self.session, self.executor)
-        self.xcom = XCom(self.session)
+        self.xcom = XCom(self.session, advise=self._advise_xcom)
         self._tis = TaskInstanceLifecycle(self.loop, self.xcom, heartbeat_timeout)
         self._runs = DagRunLifecycle(self.loop, self._tis)
         self._poking = PokeLoop(self.loop, self._tis)
+        self.triggerer = Triggerer(self.loop, self._tis)
+        self._tis.on_deferred = self.triggerer.defer
         self._pumping = False
         self._schedule_timers: dict[str, Timer] = {}
         self.loop.wake = self._pump
@@ -94,7 +102,7 @@ class Scheduler:
             self.clock.set(saved)  # continue the timeline the last scheduler reached
         for dag in dags:
             self.add_dag(dag, _load=False)
-        load_from_metadata(self.loop, self.meta, self.dags, self.xcom, self._runs, self._tis)
+        load_from_metadata(self.loop, self.meta, self.dags, self.xcom, self._runs, self._tis, self.triggerer)
         self._pump()
 
     @property
@@ -112,8 +120,9 @@ class Scheduler:
         return self.clock.now()
 
     def add_dag(self, dag: DAG, *, _load: bool = True) -> int:
-        """Register a DAG (its file was parsed): refuses cycles, records a DAG version, arms its schedule."""
-        dag.check_cycle()
+        """Register a DAG (its file was parsed): refuses what Airflow's DagBag refuses (a cycle, a
+        setup followed by a task that is not all_success), records a DAG version, arms its schedule."""
+        dag.validate()
         self.dags[dag.dag_id] = dag
         version = self._record_version(dag)
         self._arm_schedule(dag)
@@ -202,20 +211,22 @@ class Scheduler:
     def _grid_rows(self, run: DagRun) -> Iterator[tuple[Any, ...]]:
         """The grid's rows as tuples (keys in _GRID_KEYS), tasks upstream first, each task's past
         tries before its current one; one pass over the run's past tries, indexed by task."""
-        past: dict[str, list[TryRow]] = {}
+        past: dict[tuple[str, int], list[TryRow]] = {}
         for h in self.loop.history.get(run.run_id, []):
-            past.setdefault(h["task_id"], []).append(h)
+            past.setdefault((h["task_id"], h.get("map_index", -1)), []).append(h)
         now = self.now()
         for task_id in _order(run):
-            ti = run.tis[task_id]
-            for h in past.get(task_id, ()):
-                if h["try_number"] != ti.try_number:
-                    yield tuple(h[k] for k in _GRID_KEYS)
-            yield (task_id, ti.try_number, ti.state, ti.start_date, ti.end_date, live_slot_seconds(ti, now), ti.pokes)
+            for ti in run.task_tis(task_id):
+                for h in past.get((task_id, ti.map_index), ()):
+                    if h["try_number"] != ti.try_number:
+                        yield tuple(h.get(k, -1) for k in _GRID_KEYS)
+                yield (task_id, ti.try_number, ti.state, ti.start_date, ti.end_date, live_slot_seconds(ti, now),
+                       ti.pokes, ti.map_index)
 
-    def xcom_pull(self, run_id: str, task_id: str, key: str = XCOM_RETURN_KEY, default: Any = None) -> Any:
-        """What a task of a run pushed under `key` (its return value by default)."""
-        return self.xcom.pull(run_id, task_id, key, default)
+    def xcom_pull(self, run_id: str, task_id: str, key: str = XCOM_RETURN_KEY, default: Any = None,
+                  map_index: int = -1) -> Any:
+        """What a task instance of a run pushed under `key` (its return value by default)."""
+        return self.xcom.pull(run_id, task_id, key, default, map_index=map_index)
 
     def mark_dag_run_failed(self, run_id: str) -> list[str]:
         """Airflow's only "cancel": flip the run to failed in the metadata database.
@@ -229,6 +240,7 @@ class Scheduler:
         if run.finished:
             raise DagError(f"DAG run {run_id} has already finished ({run.state}); there is nothing to mark failed")
         killed = self._runs.mark_failed(run)
+        self._runs.start_queued(run.dag_id)
         self._pump(force_flush=True)
         return killed
 
@@ -345,20 +357,30 @@ class Scheduler:
         self._pumping = True
         loop = self.loop
         try:
-            while loop.completions or loop.candidates or loop.queue_dirty:
-                while loop.completions:
-                    loop.completions.popleft()()
-                while loop.candidates:
-                    self._runs.evaluate(loop.next_candidate())
-                if loop.queue_dirty:
-                    loop.queue_dirty = False
-                    self._critical_section()
-            self._runs.finish_runs()
+            while True:
+                while self._work_left():
+                    settled_before, loop.next_pass = loop.next_pass, deque()
+                    while loop.completions:
+                        loop.completions.popleft()()
+                    while settled_before:
+                        settled_before.popleft()()
+                    while loop.candidates:
+                        self._runs.evaluate(loop.next_candidate())
+                    if loop.queue_dirty:
+                        loop.queue_dirty = False
+                        self._critical_section()
+                self._runs.finish_runs()
+                if not self._work_left():  # (a run that ended may have started a queued one)
+                    break
             now = self.now()
             if self.session.pending or (force_flush and self.session.behind(now)):
                 self.session.commit(now)  # (nothing new and the time already on file: no empty commit)
         finally:
             self._pumping = False
+
+    def _work_left(self) -> bool:
+        loop = self.loop
+        return bool(loop.completions or loop.candidates or loop.queue_dirty or loop.next_pass)
 
     def _critical_section(self) -> None:
         """Queue scheduled task instances while worker slots, pools and max_active_tasks allow, then
@@ -386,23 +408,46 @@ class Scheduler:
             started.append(ti)
         for queue in aside:
             ready.put_back(queue)
+        # Every task instance queued in one critical section starts before any of them ends, as on
+        # an executor with that many free workers: a branch that ends skips none of the tasks
+        # started beside it (Airflow's skip leaves running task instances alone).
         for ti in started:
+            if ti.state != TI.QUEUED:
+                continue  # skipped (by a branch that just ran) before its worker started: it never runs
             token = self._tis.start(ti)
-            if isinstance(ti.task, BaseSensorOperator):
+            task = ti.task
+            if isinstance(task, BaseSensorOperator) and not task.deferrable and ti.next_method is None:
                 self._poking.poke(ti, token)
             else:
                 self._tis.execute(ti, token)
 
 
+    def _advise_xcom(self, ti: TaskInstance, key: str, size: int) -> None:
+        """Airflow stores a big XCom in its metadata database without complaint; the advice is ours."""
+        self.loop.emit("XCom is large", ti.key, f"XCom {key!r} of {ti.key} is {size:,} bytes; it is stored, but "
+                       f"XCom is meant for small values (over {ADVISED_XCOM_BYTES:,} bytes, pass a reference: "
+                       "a table, a file)", Severity.WARNING, run_id=ti.run_id, bytes=size)
+
+
 #: A grid row's keys, in the order of the tuples _grid_rows yields.
-_GRID_KEYS = ("task_id", "try_number", "state", "start", "end", "slot_seconds", "pokes")
+_GRID_KEYS = ("task_id", "try_number", "state", "start", "end", "slot_seconds", "pokes", "map_index")
 
 
 def _order(run: DagRun) -> list[str]:
     """The run's task ids upstream first; task instances of tasks no longer in the DAG last."""
-    order = [t for t in run.dag.topological_order() if t in run.tis]
+    order = [t for t in run.dag.topological_order() if run.task_tis(t)]
     seen = set(order)
-    return order + [t for t in run.tis if t not in seen]
+    return order + [ti.task_id for ti in run.tis.values() if ti.task_id not in seen and ti.map_index < 0]
 
+
+def _test_dag(dag: DAG, run_conf: dict[str, Any] | None) -> DagRun:
+    """DAG.test(): a fresh scheduler on a virtual clock, one run to its end."""
+    scheduler = Scheduler([dag])
+    run = scheduler.test(dag.dag_id, conf=run_conf)
+    scheduler.close()
+    return run
+
+
+DAG._test_runner = _test_dag
 
 __all__ = ["Scheduler"]

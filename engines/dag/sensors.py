@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Callable
 
+from engines.clock import as_utc
 from engines.dag.dag import BaseOperator, as_timedelta
 from engines.dag.errors import DagError
 from engines.dag.operators import call_with_context
+from engines.dag.triggers import DateTimeTrigger
 
 DEFAULT_POKE_INTERVAL = timedelta(seconds=60)
 DEFAULT_SENSOR_TIMEOUT = timedelta(days=7)
@@ -38,8 +40,12 @@ class BaseSensorOperator(BaseOperator):
     def __init__(self, task_id: str, *, poke_interval: timedelta | float = DEFAULT_POKE_INTERVAL,
                  timeout: timedelta | float | None = None, mode: SensorMode | str = SensorMode.POKE,
                  soft_fail: bool = False, exponential_backoff: bool = False,
-                 max_wait: timedelta | float | None = None, **kwargs: Any) -> None:
+                 max_wait: timedelta | float | None = None, deferrable: bool = False, **kwargs: Any) -> None:
         super().__init__(task_id, **kwargs)
+        self.deferrable = deferrable
+        if deferrable and type(self).execute is BaseSensorOperator.execute:
+            raise DagError(f"DAG {self.dag.dag_id}, sensor {task_id}: {type(self).__name__} cannot defer "
+                           "(only sensors that wait for a moment on the clock can: TimeDeltaSensor, DateTimeSensor)")
         where = f"DAG {self.dag.dag_id}, sensor {task_id}"
         if mode not in MODES:
             raise DagError(f"{where}: mode must be 'poke' or 'reschedule', got {mode!r}")
@@ -58,6 +64,14 @@ class BaseSensorOperator(BaseOperator):
     def reschedule(self) -> bool:
         """Whether the sensor gives its slot back between pokes (Airflow's `BaseSensorOperator.reschedule`)."""
         return self.mode == SensorMode.RESCHEDULE
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        """A sensor runs through the scheduler's poke loop (poking.py), or defers (deferrable ones)."""
+        raise DagError(f"sensor {self.task_id}: execute() is for deferrable sensors")
+
+    def execute_complete(self, context: dict[str, Any], event: Any = None) -> None:
+        """Where a deferrable sensor resumes when its trigger fires: it is satisfied."""
+        return None
 
     def poke(self, context: dict[str, Any]) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -107,3 +121,33 @@ class TimeDeltaSensor(BaseSensorOperator):
     def poke(self, context: dict[str, Any]) -> bool:
         now: datetime = context["now"]
         return now >= self.target(context)
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        """deferrable=True: wait in the triggerer for the target moment (DateTimeTrigger), holding no
+        worker slot; the sensor's timeout (7 days by default) is the deferral's timeout, as in Airflow."""
+        target = self.target(context)
+        if context["now"] >= target:
+            return None
+        self.defer(trigger=DateTimeTrigger(target), method_name="execute_complete", timeout=self.timeout)
+
+
+class DateTimeSensor(BaseSensorOperator):
+    """Waits until `target_time` (a datetime, or a templated ISO string)."""
+
+    template_fields = ("target_time",)
+
+    def __init__(self, task_id: str, *, target_time: datetime | str, **kwargs: Any) -> None:
+        self.target_time = target_time
+        super().__init__(task_id, **kwargs)
+
+    def _target(self) -> datetime:
+        t = self.target_time
+        return as_utc(t if isinstance(t, datetime) else datetime.fromisoformat(str(t)))
+
+    def poke(self, context: dict[str, Any]) -> bool:
+        return bool(context["now"] >= self._target())
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        if context["now"] >= self._target():
+            return None
+        self.defer(trigger=DateTimeTrigger(self._target()), method_name="execute_complete", timeout=self.timeout)

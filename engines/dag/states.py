@@ -24,6 +24,7 @@ class TaskInstanceState(StrEnum):
     UPSTREAM_FAILED = "upstream_failed"
     SKIPPED = "skipped"
     REMOVED = "removed"
+    DEFERRED = "deferred"  # waiting on a trigger in the triggerer; holds no worker slot
 
 
 class DagRunState(StrEnum):

@@ -28,3 +28,32 @@ def test_dag_test_failing_run_exits_1_and_unknown_dag_is_one_line(capsys):
     assert "timed out on day 7" in capsys.readouterr().out
     assert main(["dag", "test", "nope"]) == 1
     assert "no DAG 'nope'" in capsys.readouterr().err
+
+
+def test_dag_test_bounds_day_and_sensor_timeout_with_one_line(capsys):
+    # issue 17: nan, inf, 1e308 and -1 were tracebacks (OverflowError / ValueError)
+    import pytest
+
+    for flag in ("--day", "--sensor-timeout-days"):
+        for value in ("nan", "inf", "1e308", "-1"):
+            with pytest.raises(SystemExit) as exit_:
+                main(["dag", "test", "order_1001", flag, value])
+            assert exit_.value.code == 2
+            err = capsys.readouterr().err.strip().splitlines()[-1]
+            assert f"argument {flag}:" in err and ("finite" in err or "out of range" in err), err
+            assert "Traceback" not in err
+    with pytest.raises(SystemExit):
+        main(["dag", "test", "order_1001", "--scenario", ""])
+    assert "must not be empty" in capsys.readouterr().err
+
+
+def test_dag_test_refuses_another_engines_database_and_leaves_it_untouched(tmp_path, capsys):
+    from engines.store import open_store
+
+    db = tmp_path / "replay.db"
+    open_store(db, "replay", 1, "CREATE TABLE workflow (id TEXT PRIMARY KEY);").close()
+    before = db.read_bytes()
+    assert main(["dag", "test", "nightly_etl", "--db", str(db)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(db) in err
+    assert db.read_bytes() == before

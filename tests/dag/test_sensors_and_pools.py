@@ -17,8 +17,11 @@ def test_default_sensor_timeout_is_7_days_and_is_never_retried(make_scheduler):
     ti = run.tis["w"]
     assert (run.state, ti.state, ti.try_number) == ("failed", "failed", 1)
     assert run.tis["after"].state == "upstream_failed"
-    # Airflow checks `run_duration > timeout` after a false poke: the first poke past 604,800 s
-    assert ti.end_date - ti.start_date == timedelta(seconds=604_860)
+    # Airflow (airflow/sdk/bases/sensor.py) checks `run_duration() > timeout` after a false poke, on a
+    # wall clock where each poke takes a moment: the poke due at 604,800 s is already past it, so it
+    # times out at poke 10,081 (issue 15), not a poke later
+    assert ti.end_date - ti.start_date == timedelta(seconds=604_800)
+    assert ti.pokes == 10_081
     assert any(e.data.get("error") == "AirflowSensorTimeout" for e in s.trace)
 
 
@@ -94,7 +97,8 @@ def test_parallelism_caps_worker_slots_and_poke_sensors_starve_other_work(make_s
     s.advance(timedelta(minutes=30))
     assert etl_run.tis["extract"].state == "scheduled"  # both worker slots idle in poke sensors
     s.run_until_done(etl_run.run_id)
-    assert etl_run.tis["extract"].start_date == EPOCH + timedelta(seconds=3660)
+    # the sensors time out (soft_fail: skipped) at the poke due at 3,600 s, as in Airflow
+    assert etl_run.tis["extract"].start_date == EPOCH + timedelta(seconds=3600)
 
 
 def test_pool_slots_take_several_slots(make_scheduler):

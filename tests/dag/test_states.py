@@ -25,14 +25,14 @@ def test_the_vocabularies_are_str_enums_with_airflows_strings():
         assert issubclass(enum, StrEnum)
     assert [s.value for s in ALL_TI_STATES] == [
         "none", "scheduled", "queued", "running", "success", "failed", "up_for_retry", "up_for_reschedule",
-        "upstream_failed", "skipped", "removed"]
+        "upstream_failed", "skipped", "removed", "deferred"]
     assert TI is TaskInstanceState and TI.UP_FOR_RETRY == "up_for_retry" and f"{TI.UP_FOR_RETRY}" == "up_for_retry"
     assert FINISHED == {"success", "failed", "skipped", "upstream_failed", "removed"}
     assert ACTIVE == {"queued", "running"}
     assert [s.value for s in DagRunState] == ["queued", "running", "success", "failed"]
     assert [t.value for t in DagRunType] == ["manual", "scheduled"]
     assert [m.value for m in SensorMode] == ["poke", "reschedule"]
-    assert TRIGGER_RULES == tuple(TriggerRule) and "all_success" in TRIGGER_RULES and len(TRIGGER_RULES) == 11
+    assert TRIGGER_RULES == tuple(TriggerRule) and "all_success" in TRIGGER_RULES and len(TRIGGER_RULES) == 13
     assert TriggerRuleDecision.SKIPPED == TI.SKIPPED and TriggerRuleDecision.UPSTREAM_FAILED == TI.UPSTREAM_FAILED
 
 

@@ -53,6 +53,11 @@ CASES = [
     ("none_skipped", ["success", "failed"], "success"),
     ("none_skipped", ["success", "skipped"], "skipped"),
     ("always", ["failed", "skipped"], "success"),
+    # the two rules Airflow 2.9 / 2.7 added (airflow/ti_deps/deps/trigger_rule_dep.py)
+    ("all_done_min_one_success", ["failed", "success"], "success"),
+    ("all_done_min_one_success", ["failed", "failed"], "upstream_failed"),
+    ("all_done_min_one_success", ["success", "skipped"], "skipped"),
+    ("all_done_setup_success", ["failed", "success"], "success"),  # no setup upstream: all done is enough
 ]
 
 
@@ -107,5 +112,5 @@ def test_no_rule_waits_once_every_upstream_is_done(rule, c):
 def test_when_every_upstream_succeeded_the_success_rules_run_and_the_others_skip(rule, n):
     c = UpstreamCounts(total=n, success=n)
     runs = {"all_success", "all_done", "one_success", "one_done", "none_failed", "none_failed_min_one_success",
-            "none_skipped", "always"}
+            "none_skipped", "always", "all_done_min_one_success", "all_done_setup_success"}
     assert evaluate(rule, c) == (RUN if rule in runs else "skipped")
