@@ -92,17 +92,28 @@ class ActivityTasks:
                       (to_json_text(details, "heartbeat details"), self._timeline.ts() + claim.start_to_close, claim.task_id))
 
     def complete(self, claim: ActivityClaim, result: Any) -> None:
-        """ActivityTaskStarted + ActivityTaskCompleted in one transaction, and wake the workflow."""
+        """ActivityTaskStarted + ActivityTaskCompleted in one transaction, and wake the workflow.
+
+        The Started event of a retried activity records its attempt and the previous attempt's
+        failure (`last_failure`), as Temporal's does. While the run's workflow task is in flight
+        both events are buffered (the Completed event's started_event_id is wired when written)."""
         with self._history.transaction() as c:
-            self._queues.check_lease(c, claim.task_id, claim.worker_id, claim.attempt)
-            started = self._history.append(c, claim.run_id, EventType.ACTIVITY_TASK_STARTED,
-                                           {"scheduled_event_id": claim.scheduled_event_id, "attempt": claim.attempt,
-                                            "identity": claim.worker_id}, traced=False)
-            self._history.append(c, claim.run_id, EventType.ACTIVITY_TASK_COMPLETED,
-                                 {"scheduled_event_id": claim.scheduled_event_id, "started_event_id": started,
-                                  "activity_type": claim.activity_type, "result": result})
+            row = self._queues.check_lease(c, claim.task_id, claim.worker_id, claim.attempt)
+            started = self._workflow_tasks.add_input(c, claim.run_id, EventType.ACTIVITY_TASK_STARTED,
+                                                     self._started_attrs(row, claim.scheduled_event_id, claim.attempt,
+                                                                         claim.worker_id), traced=False)
+            self._workflow_tasks.add_input(c, claim.run_id, EventType.ACTIVITY_TASK_COMPLETED,
+                                           {"scheduled_event_id": claim.scheduled_event_id, "started_event_id": started,
+                                            "activity_type": claim.activity_type, "result": result})
             c.execute("DELETE FROM rp_tasks WHERE task_id = ?", (claim.task_id,))
             self._workflow_tasks.schedule(c, claim.run_id)
+
+    @staticmethod
+    def _started_attrs(row: sqlite3.Row, scheduled_event_id: int, attempt: int, identity: str | None) -> dict[str, Any]:
+        attrs: dict[str, Any] = {"scheduled_event_id": scheduled_event_id, "attempt": attempt, "identity": identity}
+        if attempt > 1 and row["last_failure"]:
+            attrs["last_failure"] = jsonio.loads(row["last_failure"])
+        return attrs
 
     def fail(self, claim: ActivityClaim, failure: dict[str, Any]) -> bool:
         """One attempt failed. Retries by the policy (True) or records ActivityTaskFailed (False)."""
@@ -128,13 +139,13 @@ class ActivityTasks:
                                Severity.WARNING, attempt=attempt, activity_type=payload["activity_type"], will_retry=True,
                                backoff_seconds=delay, failure=failure)
             return True
-        started = self._history.append(c, row["run_id"], EventType.ACTIVITY_TASK_STARTED,
-                                       {"scheduled_event_id": row["scheduled_event_id"], "attempt": attempt,
-                                        "identity": row["lease_owner"]}, traced=False)
-        self._history.append(c, row["run_id"], event_type,
-                             {"scheduled_event_id": row["scheduled_event_id"], "started_event_id": started,
-                              "attempt": attempt, "activity_type": payload["activity_type"], "failure": failure,
-                              "retry_state": policy.retry_state(failure, attempt)})
+        started = self._workflow_tasks.add_input(c, row["run_id"], EventType.ACTIVITY_TASK_STARTED,
+                                                 self._started_attrs(row, row["scheduled_event_id"], attempt,
+                                                                     row["lease_owner"]), traced=False)
+        self._workflow_tasks.add_input(c, row["run_id"], event_type,
+                                       {"scheduled_event_id": row["scheduled_event_id"], "started_event_id": started,
+                                        "attempt": attempt, "activity_type": payload["activity_type"], "failure": failure,
+                                        "retry_state": policy.retry_state(failure, attempt)})
         c.execute("DELETE FROM rp_tasks WHERE task_id = ?", (row["task_id"],))
         self._workflow_tasks.schedule(c, row["run_id"])
         return False

@@ -81,7 +81,7 @@ class Client:
         self.server.run_row(workflow_id, run_id)
         return WorkflowHandle(self, workflow_id, run_id)
 
-    def signal(self, workflow_id: str, name: str, payload: Any = None) -> int:
+    def signal(self, workflow_id: str, name: str, payload: Any = None) -> int | None:
         self.server.sync_time()
         return self.server.signal(workflow_id, name, to_payload(payload, f"payload of signal {name}"))
 
@@ -127,7 +127,7 @@ class Client:
                             task_queue=row["task_queue"], start_time=events[0].time,
                             continued_from_run_id=first.get("continued_from_run_id"),
                             parent_workflow_id=first.get("parent_workflow_id"))
-        return Driver(fn, info, warn_limit=self.server.limits.warn).query(events, name, list(args))
+        return Driver(fn, info, suggest_limit=self.server.limits.suggest_at).query(events, name, list(args))
 
     def live_workers(self, task_queue: str | None = None) -> int:
         return self.server.live_workers(task_queue)

@@ -38,6 +38,9 @@ class Command:
 
 def describe_recorded(event: HistoryEvent, key_attr: str = "") -> str:
     """The recorded event as a nondeterminism error names it, e.g. `ActivityTaskScheduled(ChargeCard)`."""
+    if event.event_type == EventType.MARKER_RECORDED and event.attributes.get("marker_name") in (
+            MarkerName.PATCH, MarkerName.VERSION):
+        return f"{EventType.MARKER_RECORDED}({MarkerName.PATCH} {patch_id_of(event)})"
     if event.is_local_activity_marker():
         return f"{EventType.MARKER_RECORDED}({MarkerName.LOCAL_ACTIVITY} {event.attributes.get('activity_type')})"
     for attr in (key_attr, "activity_type", "marker_name", "workflow_type", "timer_id"):
@@ -107,6 +110,61 @@ class RecordMarker(Command):
 
     def describe(self) -> str:
         return f"{self.event_type}({self.marker_name} {self.details})"
+
+
+@dataclass
+class SetPatchMarker(Command):
+    """`ctx.patched(id)` taking the new path (temporalio core's SetPatchMarker): it becomes a
+    MarkerRecorded "core_patch" with details {id, deprecated}. On replay it also matches the
+    marker this engine wrote before it used Temporal's format ("Version" with {patch_id})."""
+
+    event_type = EventType.MARKER_RECORDED
+    key_attr = "marker_name"
+
+    patch_id: str = ""
+    deprecated: bool = False
+
+    def attributes(self) -> dict[str, Any]:
+        return {"marker_name": MarkerName.PATCH, "details": {"id": self.patch_id, "deprecated": self.deprecated}}
+
+    @property
+    def key(self) -> Any:
+        return MarkerName.PATCH
+
+    def matches(self, event: HistoryEvent) -> bool:
+        return patch_id_of(event) == self.patch_id
+
+    def describe(self) -> str:
+        return f"{EventType.MARKER_RECORDED}({MarkerName.PATCH} {self.patch_id})"
+
+
+def patch_id_of(event: HistoryEvent) -> str | None:
+    """The patch id of a version marker (either format), None for any other event."""
+    if event.event_type != EventType.MARKER_RECORDED:
+        return None
+    details = event.attributes.get("details") or {}
+    name = event.attributes.get("marker_name")
+    if name == MarkerName.PATCH:
+        return details.get("id")
+    if name == MarkerName.VERSION:
+        return details.get("patch_id")
+    return None
+
+
+@dataclass
+class UpsertWorkflowSearchAttributes(Command):
+    """Set search attributes. Temporal's core issues one after every patch marker (the patches
+    the run took, as TemporalChangeVersion), so a run's versions can be listed by query."""
+
+    event_type = EventType.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+
+    search_attributes: dict = field(default_factory=dict)
+
+    def attributes(self) -> dict[str, Any]:
+        return {"search_attributes": self.search_attributes}
+
+    def describe(self) -> str:
+        return f"{self.event_type}({', '.join(self.search_attributes)})"
 
 
 @dataclass

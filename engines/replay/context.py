@@ -10,6 +10,7 @@ replay. The context knows the runtime only as the `WorkflowRuntime` protocol.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import random as _random
 import uuid
 from asyncio import CancelledError
@@ -124,7 +125,7 @@ class WorkflowContext:
         return self._runtime.history_length
 
     def is_continue_as_new_suggested(self) -> bool:
-        return self._runtime.history_length >= self._runtime.warn_limit
+        return self._runtime.history_length >= self._runtime.suggest_limit
 
     # --- activities ---------------------------------------------------------------------------
     def start_activity(self, activity: Callable | str, *args: Any, activity_id: str | None = None,
@@ -255,6 +256,13 @@ class WorkflowContext:
         if handler is None:
             known = ", ".join(sorted(self._query_handlers)) or "none"
             raise QueryError(f"workflow {self.info.workflow_id} has no query {name!r} (known: {known})")
+        try:
+            inspect.signature(handler).bind(*args)
+        except TypeError as exc:  # the arguments do not fit the handler: the caller's mistake, not a bug
+            raise QueryError(f"query {name!r} of workflow {self.info.workflow_id} was given {len(args)} argument(s) "
+                             f"that do not fit its handler ({exc})") from None
+        except ValueError:  # no signature to check (a builtin): let the call decide
+            pass
         return handler(*args)
 
     # --- versioning -----------------------------------------------------------------------------

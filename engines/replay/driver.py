@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
 from engines.replay import commands as cmd
+from engines.replay.activation_jobs import ActivationJobs
 from engines.replay.context import WorkflowContext, WorkflowInfo
 from engines.replay.errors import (
     ActivityError,
@@ -46,9 +47,9 @@ from engines.replay.history import (
     INPUT_EVENTS,
     EventType,
     HistoryEvent,
-    MarkerName,
 )
 from engines.replay.payloads import to_payload
+from engines.replay.sdk_flags import WRITTEN_FLAGS, CoreFlag, flags_of
 
 H = TypeVar("H", bound=WorkflowFuture)
 
@@ -72,7 +73,7 @@ class _Task:
         self.main = main
 
 
-class Driver:
+class Driver(ActivationJobs):
     """Replays one run. Create one per workflow task (or per query) and call `run` once, or keep
     one between a run's workflow tasks and call `advance` for each (then `close` it when done).
 
@@ -80,10 +81,10 @@ class Driver:
     commands and asks it the time; the driver matches the commands against the history.
     """
 
-    def __init__(self, fn: Callable[..., Coroutine], info: WorkflowInfo, *, warn_limit: int = 10_240) -> None:
+    def __init__(self, fn: Callable[..., Coroutine], info: WorkflowInfo, *, suggest_limit: int = 4_096) -> None:
         self.fn = fn
         self.info = info
-        self.warn_limit = warn_limit
+        self.suggest_limit = suggest_limit
         self.ctx = WorkflowContext(self, info)
         self.now: datetime = info.start_time
         self.replaying = False
@@ -108,6 +109,9 @@ class Driver:
         #: the live activation's commands (and their futures) until their events are seen
         self._unbound: deque[tuple[cmd.Command, WorkflowFuture | None]] | None = None
         self._live_started = 0  # event id of the WorkflowTaskStarted of the last live activation
+        #: SDK flags the history recorded so far (Temporal's coreUsedFlags): they switch on replay checks
+        self.flags: set[CoreFlag] = set()
+        self._patch_ids: list[str] = []  # patches taken so far, for the TemporalChangeVersion upsert
 
     # --- entry points --------------------------------------------------------------------------
     def run(self, events: list[HistoryEvent], *, live: bool = True) -> list[cmd.Command]:
@@ -132,6 +136,11 @@ class Driver:
         if self._finished:
             raise StaleState("the driver was closed")
         return self._walk(events, True, resume=self._unbound is not None)
+
+    def flags_to_record(self) -> frozenset[CoreFlag]:
+        """The SDK flags the live task's WorkflowTaskCompleted records: the ones this engine
+        uses that the history has not recorded yet (Temporal writes each once, when first used)."""
+        return WRITTEN_FLAGS - self.flags
 
     def close(self) -> None:
         """Let go of the run's coroutines (an evicted cached run)."""
@@ -163,6 +172,7 @@ class Driver:
                 k = self._bind_recorded(events, k, pending)
                 continue
             elif t == task_completed and started is not None:
+                self.flags |= flags_of(e)
                 j = k + 1
                 expected: deque[HistoryEvent] = deque()
                 while j < n and events[j].event_type in COMMAND_EVENTS:
@@ -197,6 +207,7 @@ class Driver:
         unbound = self._unbound
         assert unbound is not None
         completed = events[k]
+        self.flags |= flags_of(completed)
         if completed.attributes.get("started_event_id") != self._live_started:
             raise StaleState(f"event {completed.event_id} completes workflow task "
                              f"{completed.attributes.get('started_event_id')}, not the cached {self._live_started}")
@@ -248,70 +259,6 @@ class Driver:
         while pending:
             self._apply(pending.popleft())
         self._run_ready()
-
-    def _apply(self, e: HistoryEvent) -> None:
-        """Hand one input event to the code (resolve its future, deliver its signal...)."""
-        on_input = _ON_INPUT.get(e.event_type)
-        if on_input is not None:
-            on_input(self, e)
-
-    # --- one handler per input event ---------------------------------------------------------------
-    def _on_started(self, e: HistoryEvent) -> None:
-        coro = self.fn(self.ctx, *e.attributes.get("input", []))
-        if not inspect.iscoroutine(coro):
-            raise WorkflowTaskError(f"workflow {self.info.workflow_type} must be an async def (it returned {type(coro).__name__})")
-        self._spawn(coro, main=True)
-
-    def _on_activity_completed(self, e: HistoryEvent) -> None:
-        self._activity_meta.pop(e.attributes["scheduled_event_id"], None)
-        fut = self._activities.pop(e.attributes["scheduled_event_id"], None)
-        if fut is not None:
-            fut.set_result(e.attributes.get("result"))
-
-    def _on_activity_failed(self, e: HistoryEvent) -> None:
-        """ActivityTaskFailed or ActivityTaskTimedOut: the activity's future raises ActivityError."""
-        a = e.attributes
-        fut = self._activities.pop(a["scheduled_event_id"], None)
-        if fut is not None:
-            kind, aid = self._activity_meta.pop(a["scheduled_event_id"], (a.get("activity_type", "?"), "?"))
-            failure = a.get("failure") or {"type": "TimeoutError", "message": "start-to-close timeout"}
-            fut.set_exception(ActivityError(kind, aid, failure_from(failure),
-                                            timed_out=e.event_type == EventType.ACTIVITY_TASK_TIMED_OUT,
-                                            attempt=a.get("attempt", 0)))
-
-    def _on_marker(self, e: HistoryEvent) -> None:
-        fut = self._local.pop(e.event_id, None)
-        if fut is not None:
-            fut.set_result(e.attributes)
-
-    def _on_timer_fired(self, e: HistoryEvent) -> None:
-        fut = self._timers.pop(e.attributes["timer_id"], None)
-        if fut is not None:
-            fut.set_result(None)
-
-    def _on_signaled(self, e: HistoryEvent) -> None:
-        self.ctx._deliver_signal(e.attributes["signal_name"], e.attributes.get("input"))
-
-    def _on_cancel_requested(self, e: HistoryEvent) -> None:
-        """CancelledError is thrown into the main coroutine where it waits (it may catch it and compensate)."""
-        self.ctx.cancel_requested = True
-        main = self._tasks[0] if self._tasks else None
-        if main is not None and not main.future.done():
-            main.throw = CancelledError("workflow cancellation requested")
-            if main.waiting is not None:
-                main.waiting = None
-                self._ready.append(main)
-
-    def _on_child_closed(self, e: HistoryEvent) -> None:
-        a, t = e.attributes, e.event_type
-        fut = self._children.pop(a["initiated_event_id"], None)
-        if fut is None:
-            return
-        if t == EventType.CHILD_WORKFLOW_EXECUTION_COMPLETED:
-            fut.set_result(a.get("result"))
-        else:
-            failure = a.get("failure") or {"type": t.removeprefix("ChildWorkflowExecution"), "message": str(t)}
-            fut.set_exception(ChildWorkflowError(a["workflow_id"], a.get("workflow_type", "?"), failure_from(failure)))
 
     # --- stepping coroutines -------------------------------------------------------------------
     def _spawn(self, coro: Coroutine, main: bool = False) -> WorkflowFuture:
@@ -439,6 +386,15 @@ class Driver:
                                       self.info.workflow_id)
             self._fatal = err
             raise err
+        if CoreFlag.ID_AND_TYPE_DETERMINISM_CHECKS in self.flags:
+            id_attr = _ID_ATTRS.get(type(command))
+            if id_attr is not None and event.attributes.get(id_attr) != getattr(command, id_attr):
+                err = NondeterminismError(
+                    event.event_id, f"{cmd.describe_recorded(event, command.key_attr)} with {id_attr} "
+                                    f"{event.attributes.get(id_attr)!r}",
+                    f"{command.describe()} with {id_attr} {getattr(command, id_attr)!r}", self.info.workflow_id)
+                self._fatal = err
+                raise err
         self._expected.popleft()
         self.matched_commands += 1
         self._bind(command, fut, event)
@@ -487,16 +443,34 @@ class Driver:
         return handle
 
     def patch(self, patch_id: str) -> bool:
+        """Temporal's `patched`: live, the new path, recorded as a core_patch marker and the
+        TemporalChangeVersion upsert after it; on replay, the new path only if the history has
+        the marker here (an upsert after it is matched if recorded: older histories lack it)."""
         self.check_not_query("check a patch")
-        marker = cmd.RecordMarker(marker_name=MarkerName.VERSION, details={"patch_id": patch_id})
+        marker = cmd.SetPatchMarker(patch_id=patch_id)
         if self._expected is None:  # live: new code path, and the marker that says so
             self._issue(marker)
+            self._patch_ids.append(patch_id)
+            self._issue(self._change_version())
             return True
         if self._expected and marker.matches(self._expected[0]):
             self._issue(marker)
+            self._patch_ids.append(patch_id)
+            if self._expected and self._expected[0].event_type == EventType.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES \
+                    and _CHANGE_VERSION in (self._expected[0].attributes.get("search_attributes") or {}):
+                self._issue(self._change_version())
             return True
         return False
 
+    def _change_version(self) -> cmd.UpsertWorkflowSearchAttributes:
+        return cmd.UpsertWorkflowSearchAttributes(search_attributes={_CHANGE_VERSION: list(self._patch_ids)})
+
+
+#: the search attribute Temporal's core sets after each patch marker: the patches the run took
+_CHANGE_VERSION = "TemporalChangeVersion"
+#: with SDK flag 1 (IdAndTypeDeterminismChecks) these commands' ids must match on replay too
+_ID_ATTRS: dict[type, str] = {cmd.ScheduleActivityTask: "activity_id", cmd.ScheduleLocalActivity: "activity_id",
+                              cmd.StartChildWorkflowExecution: "workflow_id"}
 
 #: events that end a workflow task other than by completing it (or schedule the next one): in the
 #: events a cached driver is handed, one before its own task completed means it was not recorded
@@ -513,18 +487,3 @@ def _recorded_as(command: cmd.Command, event: HistoryEvent) -> bool:
         if value is not None and attrs.get(name) != value:
             return False
     return True
-
-
-#: what each input event does to the code; a dict lookup per event, as a replay walks whole histories
-_ON_INPUT: dict[str, Callable[[Driver, HistoryEvent], None]] = {
-    EventType.WORKFLOW_EXECUTION_STARTED: Driver._on_started,
-    EventType.ACTIVITY_TASK_COMPLETED: Driver._on_activity_completed,
-    EventType.ACTIVITY_TASK_FAILED: Driver._on_activity_failed,
-    EventType.ACTIVITY_TASK_TIMED_OUT: Driver._on_activity_failed,
-    EventType.MARKER_RECORDED: Driver._on_marker,
-    EventType.TIMER_FIRED: Driver._on_timer_fired,
-    EventType.WORKFLOW_EXECUTION_SIGNALED: Driver._on_signaled,
-    EventType.WORKFLOW_EXECUTION_CANCEL_REQUESTED: Driver._on_cancel_requested,
-    EventType.CHILD_WORKFLOW_EXECUTION_COMPLETED: Driver._on_child_closed,
-    **{t: Driver._on_child_closed for t in CHILD_UNSUCCESSFUL_EVENTS},
-}

@@ -89,16 +89,20 @@ class ApplicationError(FailureError):
         self.type = type or "ApplicationError"
         self.non_retryable = non_retryable
         self.details = details
+        self.cause_failure: dict[str, Any] | None = None  # a recorded failure's own cause, kept as recorded
 
     def to_failure(self) -> dict[str, Any]:
-        return {"type": self.type, "message": self.message, "non_retryable": self.non_retryable}
+        out: dict[str, Any] = {"type": self.type, "message": self.message, "non_retryable": self.non_retryable}
+        if isinstance(self.cause_failure, dict):
+            out["cause"] = self.cause_failure
+        return out
 
 
 class ActivityError(FailureError):
     """An activity failed for good (retries exhausted, non-retryable, or timed out)."""
 
     def __init__(self, activity_type: str, activity_id: str, cause: ApplicationError, *, timed_out: bool = False,
-                 attempt: int = 0) -> None:
+                 attempt: int = 0, scheduled_event_id: int = 0, started_event_id: int = 0, retry_state: str = "") -> None:
         kind = "timed out" if timed_out else "failed"
         super().__init__(f"activity {activity_type} ({activity_id}) {kind} after attempt {attempt}: "
                          f"{cause.type}: {cause.message}")
@@ -107,9 +111,18 @@ class ActivityError(FailureError):
         self.cause = cause
         self.timed_out = timed_out
         self.attempt = attempt
+        self.scheduled_event_id = scheduled_event_id
+        self.started_event_id = started_event_id
+        self.retry_state = retry_state
 
     def to_failure(self) -> dict[str, Any]:
-        return {"type": self.cause.type, "message": str(self), "non_retryable": self.cause.non_retryable}
+        """The failure with its cause chain kept, as Temporal records it: the activity's own failure
+        under `cause`, which activity under `activity_failure_info` (type and message on top, as before)."""
+        return {"type": self.cause.type, "message": str(self), "non_retryable": self.cause.non_retryable,
+                "cause": self.cause.to_failure(),
+                "activity_failure_info": {"activity_type": self.activity_type, "activity_id": self.activity_id,
+                                          "scheduled_event_id": self.scheduled_event_id,
+                                          "started_event_id": self.started_event_id, "retry_state": self.retry_state}}
 
 
 class ChildWorkflowError(FailureError):
@@ -122,7 +135,7 @@ class ChildWorkflowError(FailureError):
         self.cause = cause
 
     def to_failure(self) -> dict[str, Any]:
-        return {"type": self.cause.type, "message": str(self)}
+        return {"type": self.cause.type, "message": str(self), "cause": self.cause.to_failure()}
 
 
 class ContinueAsNewError(BaseException):
@@ -134,4 +147,7 @@ class ContinueAsNewError(BaseException):
 
 
 def failure_from(data: dict[str, Any]) -> ApplicationError:
-    return ApplicationError(data.get("message", ""), type=data.get("type"), non_retryable=bool(data.get("non_retryable")))
+    """A recorded failure as the error workflow code catches; its cause chain travels with it."""
+    err = ApplicationError(data.get("message", ""), type=data.get("type"), non_retryable=bool(data.get("non_retryable")))
+    err.cause_failure = data.get("cause") if isinstance(data.get("cause"), dict) else None
+    return err

@@ -207,10 +207,12 @@ class Executions:
         else:
             kind = event_type.removeprefix("ChildWorkflowExecution")  # Failed, Canceled, Terminated
             attrs["failure"] = failure or {"type": kind, "message": f"child {kind.lower()}"}
-        self._history.append(c, parent_run_id, event_type, attrs)
+        self._workflow_tasks.add_input(c, parent_run_id, event_type, attrs)
         self._workflow_tasks.schedule(c, parent_run_id)
 
     def terminate(self, c: sqlite3.Connection, run_id: str, reason: str, failure_type: str = "Terminated") -> None:
+        """Close the run as Terminated; events buffered for an in-flight task are written first."""
+        self._workflow_tasks.flush_run(c, run_id)
         self.close(c, run_id, WorkflowExecutionStatus.TERMINATED, EventType.WORKFLOW_EXECUTION_TERMINATED, {"reason": reason},
                    failure={"type": failure_type, "message": reason})
 

@@ -52,6 +52,7 @@ class EventType(StrEnum):
     CHILD_WORKFLOW_EXECUTION_FAILED = "ChildWorkflowExecutionFailed"
     CHILD_WORKFLOW_EXECUTION_CANCELED = "ChildWorkflowExecutionCanceled"
     CHILD_WORKFLOW_EXECUTION_TERMINATED = "ChildWorkflowExecutionTerminated"
+    UPSERT_WORKFLOW_SEARCH_ATTRIBUTES = "UpsertWorkflowSearchAttributes"
 
 
 #: Events written from a command of the workflow code; replay checks them one by one.
@@ -60,6 +61,7 @@ COMMAND_EVENTS = frozenset({
     EventType.MARKER_RECORDED, EventType.START_CHILD_WORKFLOW_EXECUTION_INITIATED,
     EventType.WORKFLOW_EXECUTION_COMPLETED, EventType.WORKFLOW_EXECUTION_FAILED,
     EventType.WORKFLOW_EXECUTION_CANCELED, EventType.WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    EventType.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
 })
 #: Events the code reacts to; replay hands them back in history order.
 INPUT_EVENTS = frozenset({
@@ -81,8 +83,12 @@ class MarkerName(StrEnum):
 
     #: a local activity's outcome (Temporal core calls it "core_local_activity")
     LOCAL_ACTIVITY = "LocalActivity"
-    #: a version gate taken by `ctx.patched` (Temporal's "Version" / patch marker)
+    #: a version gate taken by `ctx.patched`, as this engine wrote it before it used Temporal's
+    #: format (details {"patch_id"}); still read, never written
     VERSION = "Version"
+    #: a version gate taken by `ctx.patched`, in Temporal's format: details {"id", "deprecated"}
+    #: (temporalio's core writes "core_patch"), followed by the TemporalChangeVersion upsert
+    PATCH = "core_patch"
 
 
 #: stored text -> member, a dict lookup per event so decoding a long history stays cheap
@@ -130,7 +136,8 @@ def describe(event_type: str, a: dict[str, Any]) -> str:
     if t == EventType.WORKFLOW_TASK_COMPLETED:
         return "the worker recorded what the code decided"
     if t == EventType.WORKFLOW_TASK_FAILED:
-        return f"the workflow task failed ({a.get('cause')}): {a.get('message')}; the run stays open"
+        message = a.get("message") or (a.get("failure") or {}).get("message")
+        return f"the workflow task failed ({a.get('cause')}): {message}; the run stays open"
     if t == EventType.WORKFLOW_TASK_TIMED_OUT:
         return "the worker holding the workflow task is gone; the task goes back to the queue"
     if t == EventType.ACTIVITY_TASK_SCHEDULED:
@@ -155,8 +162,13 @@ def describe(event_type: str, a: dict[str, Any]) -> str:
                 f"failed ({a['failure'].get('type')}: {a['failure'].get('message')})"
                 + (f"; retry after {human_duration(a['backoff_seconds'])}" if a.get("backoff_seconds") is not None else " for good"))
         return f"local activity {a.get('activity_type')} (id {a.get('activity_id')}) attempt {a.get('attempt')} {what}"
+    if t == EventType.MARKER_RECORDED and a.get("marker_name") in (MarkerName.PATCH, MarkerName.VERSION):
+        d = a.get("details") or {}
+        return f"version marker {d.get('id', d.get('patch_id'))!r} recorded: this run takes the patched code path"
     if t == EventType.MARKER_RECORDED:
         return f"marker {a.get('marker_name')} recorded ({a.get('details')})"
+    if t == EventType.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        return "search attributes set: " + ", ".join(f"{k}={v}" for k, v in (a.get("search_attributes") or {}).items())
     if t == EventType.WORKFLOW_EXECUTION_SIGNALED:
         return f"signal {a.get('signal_name')} received"
     if t == EventType.WORKFLOW_EXECUTION_CANCEL_REQUESTED:

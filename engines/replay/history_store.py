@@ -133,13 +133,16 @@ class HistoryStore:
         return run
 
     def append(self, c: sqlite3.Connection, run_id: str, event_type: EventType, attrs: dict[str, Any], *,
-               traced: bool = True) -> int:
+               traced: bool = True, ts: float | None = None) -> int:
         """Give the event the run's next id; its row is written with the others at the end of the
-        transaction, one batch instead of two statements per event. Returns the event id."""
+        transaction, one batch instead of two statements per event. Returns the event id.
+
+        `ts` keeps an earlier event time: a buffered event is written with the time it arrived
+        (as Temporal does), so event times need not grow with event ids."""
         run = self.open_run(c, run_id)
         event_id = run.next_event_id
         run.next_event_id += 1
-        self._new_events.append((run_id, event_id, self.timeline.ts(), event_type,
+        self._new_events.append((run_id, event_id, self.timeline.ts() if ts is None else ts, event_type,
                                  to_json_text(attrs, f"attributes of {event_type}")))
         if traced and self.trace is not None:
             self._pending_trace.append(((self.timeline.now(), event_type, run.workflow_id, describe(event_type, attrs),

@@ -1,4 +1,5 @@
-"""History limits, as Temporal's defaults: warn at 10,240 events, terminate at 51,200.
+"""History limits, as Temporal's defaults: suggest continue-as-new at 4,096 events, warn at 10,240,
+terminate at 51,200.
 
 A history is replayed in full on every workflow task, so an endless loop must restart itself
 with continue-as-new before it reaches the limit. Both numbers are configurable (the lessons use
@@ -16,6 +17,15 @@ from engines.replay.errors import ReplayError
 class HistoryLimits:
     warn: int = 10_240
     terminate: int = 51_200
+    #: Temporal's limit.historyCount.suggestContinueAsNew: from here the server tells the workflow
+    #: continue-as-new is suggested, well before the warning.
+    suggest: int = 4_096
+
+    @property
+    def suggest_at(self) -> int:
+        """Where `is_continue_as_new_suggested()` turns true: the suggestion, or the warning if that comes first
+        (the lessons' small limits)."""
+        return min(self.suggest, self.warn)
 
     def __post_init__(self) -> None:
         if not 0 < self.warn <= self.terminate:

@@ -37,7 +37,7 @@ class WorkflowRuntime(Protocol):
         ...
 
     @property
-    def warn_limit(self) -> int:
+    def suggest_limit(self) -> int:
         """The history length at which continue-as-new is suggested."""
         ...
 

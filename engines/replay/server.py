@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from engines.clock import Clock, VirtualClock
 from engines.replay import commands as cmd
@@ -27,6 +27,7 @@ from engines.replay.executions import Executions, WorkflowExecution, WorkflowExe
 from engines.replay.history import EventType, HistoryEvent
 from engines.replay.history_store import HistoryStore
 from engines.replay.limits import HistoryLimits
+from engines.replay.sdk_flags import CoreFlag
 from engines.replay.tables import DDL, ENGINE, MIGRATIONS, SCHEMA_VERSION
 from engines.replay.task_claims import ActivityClaim, EagerRequest, WorkflowTaskClaim
 from engines.replay.task_queues import TaskQueues
@@ -113,19 +114,21 @@ class Server:
         with self.histories.transaction() as c:
             return self.executions.start(c, workflow_type, args, workflow_id, task_queue)
 
-    def signal(self, workflow_id: str, name: str, payload: Any = None) -> int:
-        """Record WorkflowExecutionSignaled in the running run and wake it. Returns the event id."""
+    def signal(self, workflow_id: str, name: str, payload: Any = None) -> int | None:
+        """Record WorkflowExecutionSignaled in the running run and wake it. Returns the event id,
+        or None when a worker holds the run's workflow task: the signal is buffered and written
+        after that task completes (Temporal's order)."""
         with self.histories.transaction() as c:
             run_id = self.executions.running(c, workflow_id)
-            event_id = self.histories.append(c, run_id, EventType.WORKFLOW_EXECUTION_SIGNALED,
-                                             {"signal_name": name, "input": payload})
+            event_id = self.workflow_tasks.add_input(c, run_id, EventType.WORKFLOW_EXECUTION_SIGNALED,
+                                                     {"signal_name": name, "input": payload})
             self.workflow_tasks.schedule(c, run_id)
             return event_id
 
     def request_cancel(self, workflow_id: str, reason: str = "") -> None:
         with self.histories.transaction() as c:
             run_id = self.executions.running(c, workflow_id)
-            self.histories.append(c, run_id, EventType.WORKFLOW_EXECUTION_CANCEL_REQUESTED, {"reason": reason})
+            self.workflow_tasks.add_input(c, run_id, EventType.WORKFLOW_EXECUTION_CANCEL_REQUESTED, {"reason": reason})
             self.workflow_tasks.schedule(c, run_id)
 
     def terminate(self, workflow_id: str, reason: str) -> None:
@@ -138,12 +141,15 @@ class Server:
         return self.workflow_tasks.claim(task_queue, worker_id, types, run_id=run_id)
 
     def complete_workflow_task(self, claim: WorkflowTaskClaim, commands: list[cmd.Command], eager: EagerRequest | None = None,
+                               sdk_flags: Iterable[CoreFlag] = (),
                                ) -> tuple[WorkflowExecutionStatus, ActivityClaim | WorkflowTaskClaim | None]:
-        """Record the task's decision; returns the run's status and the task handed back by `eager`."""
-        return self.workflow_task_handler.complete(claim, commands, eager)
+        """Record the task's decision (and the SDK flags it newly used); returns the run's status
+        and the task handed back by `eager`."""
+        return self.workflow_task_handler.complete(claim, commands, eager, sdk_flags)
 
-    def fail_workflow_task(self, claim: WorkflowTaskClaim, cause: WorkflowTaskFailedCause, message: str) -> None:
-        self.workflow_tasks.fail(claim, cause, message)
+    def fail_workflow_task(self, claim: WorkflowTaskClaim, cause: WorkflowTaskFailedCause, message: str,
+                           failure_type: str = "") -> None:
+        self.workflow_tasks.fail(claim, cause, message, failure_type)
 
     def retry_blocked(self, types: list[str]) -> int:
         return self.workflow_tasks.retry_blocked(types)

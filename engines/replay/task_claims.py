@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engines.replay.history import HistoryEvent
 from engines.replay.retry import RetryPolicy
 from engines.replay.timeline import to_datetime
 
@@ -27,6 +28,11 @@ class WorkflowTaskClaim:
     workflow_type: str
     started_event_id: int
     worker_id: str
+    attempt: int = 1
+    #: a retry of a failed task (attempt 2 on): its WorkflowTaskScheduled and WorkflowTaskStarted
+    #: are not stored until the task completes (Temporal's transient workflow task); the worker
+    #: replays with them appended to the stored history
+    transient: tuple[HistoryEvent, ...] = ()
 
 
 @dataclass(frozen=True)

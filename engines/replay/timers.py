@@ -51,7 +51,8 @@ class TimerQueue:
             rows = c.execute("SELECT run_id, timer_id, started_event_id FROM rp_timers WHERE fire_at <= ? ORDER BY fire_at",
                              (now,)).fetchall()
             for run_id, timer_id, started in rows:
-                self._history.append(c, run_id, EventType.TIMER_FIRED, {"timer_id": timer_id, "started_event_id": started})
+                self._workflow_tasks.add_input(c, run_id, EventType.TIMER_FIRED,
+                                               {"timer_id": timer_id, "started_event_id": started})
                 self.cancel(c, run_id, timer_id)
                 self._workflow_tasks.schedule(c, run_id)
             return len(rows)

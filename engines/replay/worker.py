@@ -279,7 +279,8 @@ class Worker:
                 self._fail_task(claim, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED, exc, EventType.WORKFLOW_TASK_FAILED)
                 return None
             try:
-                status, handed = self.server.complete_workflow_task(claim, commands, eager)
+                status, handed = self.server.complete_workflow_task(claim, commands, eager,
+                                                                    entry.driver.flags_to_record())
             except LeaseLost as exc:  # another worker has the task: what ran here is not the run's state
                 self.server.emit(TraceKind.LEASE_LOST, claim.workflow_id, f"{exc}; the decision is dropped", Severity.WARNING)
                 return None
@@ -300,7 +301,7 @@ class Worker:
         A driver that raises is closed here; the error is the caller's to record."""
         rows = cached.rows if cached is not None else []
         last = rows[-1][0] if rows else 0
-        if cached is not None and last > claim.started_event_id:  # histories only grow: a doubt
+        if cached is not None and (last > claim.started_event_id or claim.transient):  # a doubt (or a retried task)
             cached.driver.close()
             self.stats.cache_evictions += 1
             cached, rows, last = None, [], 0
@@ -321,13 +322,13 @@ class Worker:
                 self.stats.replayed_events += driver.replayed_events
                 return cached
         self.stats.cache_misses += 1
-        events = decode_events(rows)
+        events = decode_events(rows) + list(claim.transient)  # a retried task's events are not stored yet
         first = events[0].attributes
         info = WorkflowInfo(workflow_id=claim.workflow_id, run_id=claim.run_id, workflow_type=claim.workflow_type,
                             task_queue=first.get("task_queue", self.task_queue), start_time=events[0].time,
                             continued_from_run_id=first.get("continued_from_run_id"),
                             parent_workflow_id=first.get("parent_workflow_id"))
-        driver = Driver(self.workflows[claim.workflow_type], info, warn_limit=self.server.limits.warn)
+        driver = Driver(self.workflows[claim.workflow_type], info, suggest_limit=self.server.limits.suggest_at)
         try:
             driver.advance(events)
         except BaseException:
@@ -363,7 +364,7 @@ class Worker:
         del self.stats.problems[:-MAX_PROBLEMS]
         self.server.emit(kind, claim.workflow_id, str(exc), Severity.ERROR, **(
             {"event_id": exc.event_id, "recorded": exc.recorded, "asked": exc.asked} if isinstance(exc, NondeterminismError) else {}))
-        self.server.fail_workflow_task(claim, cause, str(exc))
+        self.server.fail_workflow_task(claim, cause, str(exc), type(exc).__name__)
 
     # --- activity tasks ----------------------------------------------------------------------
     def _run_activity_claim(self, claim: ActivityClaim, eager: EagerRequest | None) -> WorkflowTaskClaim | None:

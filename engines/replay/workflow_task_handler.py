@@ -10,7 +10,7 @@ something woke the run while the worker was busy (or local-activity results wait
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Iterable
 
 from engines.replay import commands as cmd
 from engines.replay.errors import WorkflowAlreadyStartedError
@@ -18,13 +18,18 @@ from engines.replay.executions import Executions, WorkflowExecutionStatus
 from engines.replay.history import EventType
 from engines.replay.history_store import HistoryStore
 from engines.replay.activity_tasks import ActivityTasks
+from engines.replay.sdk_flags import CoreFlag, sdk_metadata
 from engines.replay.task_claims import ActivityClaim, EagerRequest, WorkflowTaskClaim
 from engines.replay.task_queues import TaskQueues
 from engines.replay.timeline import to_datetime
 from engines.replay.timers import TimerQueue
-from engines.replay.workflow_tasks import WorkflowTasks
+from engines.replay.workflow_tasks import WorkflowTaskFailedCause, WorkflowTasks
 
 RUNNING = WorkflowExecutionStatus.RUNNING
+#: commands that close the run
+_CLOSING = (cmd.CompleteWorkflowExecution, cmd.FailWorkflowExecution, cmd.CancelWorkflowExecution,
+            cmd.ContinueAsNewWorkflowExecution)
+_UNHANDLED = "new events arrived while the workflow task ran; the run is not closed before its code has seen them"
 
 
 class _Completion:
@@ -53,10 +58,13 @@ class WorkflowTaskHandler:
         self._executions = executions
 
     def complete(self, claim: WorkflowTaskClaim, commands: list[cmd.Command], eager: EagerRequest | None = None,
-                 ) -> tuple[WorkflowExecutionStatus, ActivityClaim | WorkflowTaskClaim | None]:
+                 sdk_flags: Iterable[CoreFlag] = ()) -> tuple[WorkflowExecutionStatus, ActivityClaim | WorkflowTaskClaim | None]:
         """Record WorkflowTaskCompleted and every command's event in one transaction. Returns the
         run's status, and with `eager` the next task already claimed for that worker: the first
         activity it can run (Temporal's request_eager_execution), or None.
+
+        `sdk_flags` (Temporal's coreUsedFlags) are recorded on the WorkflowTaskCompleted: the SDK
+        flags the code's replay checks rely on that the history had not recorded yet.
 
         Local-activity markers among the commands wake the code again: the run gets a new
         workflow task in the same transaction (Temporal forces one after local activity results),
@@ -68,9 +76,22 @@ class WorkflowTaskHandler:
         with self._history.transaction() as c:
             task = self._queues.check_lease(c, claim.task_id, claim.worker_id)
             run_id = claim.run_id
-            self._history.append(c, run_id, EventType.WORKFLOW_TASK_COMPLETED,
-                                 {"scheduled_event_id": task["scheduled_event_id"],
-                                  "started_event_id": claim.started_event_id, "identity": claim.worker_id})
+            self._workflow_tasks.write_transient(c, claim)  # a retried task's Scheduled and Started
+            completed: dict[str, Any] = {"scheduled_event_id": task["scheduled_event_id"],
+                                         "started_event_id": claim.started_event_id, "identity": claim.worker_id}
+            metadata = sdk_metadata(sdk_flags)
+            if metadata:
+                completed["sdk_metadata"] = metadata
+            if self._workflow_tasks.has_buffered(task) and any(isinstance(x, _CLOSING) for x in commands):
+                # Temporal's UNHANDLED_COMMAND: the run may not close before its code has seen what arrived
+                self._history.append(c, run_id, EventType.WORKFLOW_TASK_FAILED, {
+                    "scheduled_event_id": task["scheduled_event_id"], "started_event_id": claim.started_event_id,
+                    "cause": WorkflowTaskFailedCause.UNHANDLED_COMMAND, "identity": claim.worker_id,
+                    "message": _UNHANDLED, "failure": {"type": WorkflowTaskFailedCause.UNHANDLED_COMMAND, "message": _UNHANDLED}})
+                self._workflow_tasks.flush(c, claim.task_id, run_id)
+                self._workflow_tasks.reschedule(c, claim.task_id, run_id, task["task_queue"])
+                return RUNNING, None
+            self._history.append(c, run_id, EventType.WORKFLOW_TASK_COMPLETED, completed)
             status = RUNNING
             for command in commands:
                 status = self._apply(c, claim, command, done)
@@ -78,6 +99,8 @@ class WorkflowTaskHandler:
                     break
             for event_type, attrs in done.after:
                 self._history.append(c, run_id, event_type, attrs)
+            if status == RUNNING:  # what arrived while the task was in flight follows its completion
+                self._workflow_tasks.flush(c, claim.task_id, run_id)
             if status == RUNNING:
                 status = self._executions.enforce_limits(c, run_id)
             if status != RUNNING:
@@ -110,7 +133,8 @@ class WorkflowTaskHandler:
         elif isinstance(command, cmd.CancelTimer):
             self._history.append(c, run_id, command.event_type, attrs)
             self._timers.cancel(c, run_id, command.timer_id)
-        elif isinstance(command, (cmd.RecordMarker, cmd.ScheduleLocalActivity)):
+        elif isinstance(command, (cmd.RecordMarker, cmd.ScheduleLocalActivity, cmd.SetPatchMarker,
+                                  cmd.UpsertWorkflowSearchAttributes)):
             self._history.append(c, run_id, command.event_type, attrs)
         elif isinstance(command, cmd.StartChildWorkflowExecution):
             self._start_child(c, claim, command, attrs, done)
