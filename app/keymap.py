@@ -41,14 +41,13 @@ def binding_ids() -> dict[str, str]:
 def load_keymap(path: str | Path) -> dict[str, str]:
     """Read and check a keymap file; CliError naming the file, the binding id and the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: not UTF-8 text") from None
+    from engines.inputs import read_user_text
+
+    text = read_user_text(path, "keymap file")  # a FIFO, a binary or a UTF-16 file: one line, no hang
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise CliError(f"{path}: nested too deeply to be a keymap") from None
     except tomllib.TOMLDecodeError as exc:
         raise CliError(f"{path}: not valid TOML: {exc}") from None
     known = binding_ids()

@@ -1,4 +1,9 @@
-"""`workflow-canvas ledger`: what the services recorded (the statement a customer could read)."""
+"""`workflow-canvas ledger`: what the services recorded (the statement a customer could read).
+
+Reading never writes: the file is opened through the store's checks (a foreign, damaged, newer or
+missing file is refused untouched), and every entry is checked against its checksum, so a
+tampered amount is reported instead of summed.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +22,17 @@ def register(subparsers) -> None:
 
 
 def _ledger(args) -> int:
-    from workloads.services import Services
+    from engines.store import Store
+    from workloads.services.ledger import read_ledger
 
     path = db_path(args, DB_NAME)
     if not path.exists():
         raise CliError(f"{path}: no such database (pass --db)")
-    ledger = Services(path).ledger(args.order)
+    # any engine's database holds the services' ledger beside the engine's own tables
+    with Store(path, create=False) as store:
+        if store.schema_version("services") is None:
+            raise CliError(f"{path}: no services ledger in this database (nothing has called the services yet)")
+        ledger = read_ledger(store, args.order)
     if args.json:
         print_json({"entries": [e.model_dump(mode="json") for e in ledger.entries],
                     "statement_cents": ledger.statement_cents(), "counts": ledger.counts()})

@@ -12,6 +12,7 @@ import importlib
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from app.cli.args import day_arg, word
 from engines.errors import WorkflowCanvasError
 
 # Command-group modules under app.cli, in the order `--help` lists them.
@@ -49,6 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("SCREEN", "FILE.svg"),
         help="write an SVG picture of a screen (e.g. canvas) for slides, then exit",
     )
+    shot = parser.add_argument_group(
+        "screenshot options",
+        "with --screenshot run: `--workload W --scenario S [--day N] [--at-day D]` shows the run view at virtual "
+        "day D with the scenario's action on day N; with --screenshot canvas: `--place A=replay,B=dag`",
+    )
+    shot.add_argument("--workload", dest="shot_workload", type=word, metavar="W", help="run: the workload (default order-1001)")
+    shot.add_argument("--scenario", dest="shot_scenario", type=word, metavar="S", help="run: the scenario (default happy)")
+    shot.add_argument("--day", dest="shot_day", type=day_arg, metavar="N", help="run: the day of the scenario's action")
+    shot.add_argument("--at-day", dest="shot_at_day", type=day_arg, metavar="D",
+                      help="run: the virtual day to show (default: the end of the runs)")
+    shot.add_argument("--size", dest="shot_size", metavar="WxH", help="the terminal size (default 120x40)")
+    shot.add_argument("--theme", dest="shot_theme", type=word, metavar="NAME", help="a theme, e.g. projector")
+    shot.add_argument("--place", dest="shot_place", metavar="CARD=ENGINE,...", help="canvas: place cards first")
     parser.add_argument(
         "--keymap",
         metavar="FILE.toml",
@@ -60,6 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SHOT_FLAGS = {"shot_workload": "--workload", "shot_scenario": "--scenario", "shot_day": "--day",
+              "shot_at_day": "--at-day", "shot_size": "--size", "shot_theme": "--theme", "shot_place": "--place"}
+
+
+def _shot_options(args: argparse.Namespace) -> dict[str, object]:
+    """The screenshot options given; any of them without --screenshot is an error naming it."""
+    from app.cli.common import CliError
+
+    given = {dest: getattr(args, dest, None) for dest in SHOT_FLAGS if getattr(args, dest, None) is not None}
+    if given and not args.screenshot:
+        raise CliError(f"{', '.join(SHOT_FLAGS[d] for d in given)}: only with --screenshot SCREEN FILE.svg")
+    return given
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -68,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         if handler is None:
             from app.tui import run_tui
 
-            return run_tui(screenshot=args.screenshot, keymap_file=args.keymap)
-        return int(handler(args) or 0)
+            return run_tui(screenshot=args.screenshot, keymap_file=args.keymap, shot=_shot_options(args))
+        from app.cli.common import run_handler
+
+        return run_handler(handler, args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `workflow-canvas … | head`: the reader left; not an error

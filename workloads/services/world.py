@@ -17,14 +17,15 @@ from engines.clock import Clock, as_utc
 from engines.errors import WorkflowCanvasError
 from engines.store import Store, open_store
 from workloads.services.errors import REJECTIONS, ServiceUnavailable
-from workloads.services.ledger import Entry, Ledger
+from workloads.services.ledger import LEDGER_MIGRATIONS, Ledger, read_ledger, seal_entry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: each ledger entry sealed with a checksum (ledger.py)
 DDL = """
 CREATE TABLE svc_ledger (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL, order_id TEXT NOT NULL, at TEXT NOT NULL,
-    idempotency_key TEXT, amount_cents INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT ''
+    idempotency_key TEXT, amount_cents INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '',
+    digest TEXT
 );
 CREATE TABLE svc_dedup (service TEXT NOT NULL, key TEXT NOT NULL, response TEXT NOT NULL, PRIMARY KEY (service, key));
 CREATE TABLE svc_faults (service TEXT PRIMARY KEY, kind TEXT NOT NULL, remaining INTEGER);
@@ -35,7 +36,10 @@ CREATE TABLE svc_calls (
 """
 
 ServiceName = Literal["payment", "inventory", "shipping", "email"]
-FaultKind = Literal["unavailable", "reject"]
+FaultKind = Literal["unavailable", "reject", "overloaded"]
+#: An overloaded service's backlog grows by this much with every call it refuses: the work of
+#: turning a caller away. Calls that come faster than one per this many seconds keep it sick.
+OVERLOAD_COST_PER_CALL_S = 1.0
 SERVICES: tuple[str, ...] = ("payment", "inventory", "shipping", "email")
 
 
@@ -48,19 +52,32 @@ class Services:
 
     def __init__(self, store: Store | str | Path = ":memory:", clock: Clock | None = None) -> None:
         self.store = store if isinstance(store, Store) else open_store(store)
-        self.store.ensure_schema("services", SCHEMA_VERSION, DDL)
+        self.store.ensure_schema("services", SCHEMA_VERSION, DDL, LEDGER_MIGRATIONS)
         self.clock = clock
 
     # --- fault injection ----------------------------------------------------------------------
-    def inject(self, service: ServiceName, kind: FaultKind, times: int | None = None) -> None:
+    def inject(self, service: ServiceName, kind: FaultKind, times: int | None = None, *,
+               backlog_s: float | None = None, at: datetime | None = None) -> None:
         """`unavailable`: 503 for the next `times` calls. `reject`: a non-retryable refusal
-        (CardDeclined, OutOfStock, AddressRejected, MailboxUnavailable), forever unless `times`."""
+        (CardDeclined, OutOfStock, AddressRejected, MailboxUnavailable), forever unless `times`.
+
+        `overloaded`: the service has `backlog_s` seconds of work queued from now (or `at`) and
+        drains it in real time; it answers 503 until the backlog is gone, and every call it refuses
+        adds OVERLOAD_COST_PER_CALL_S to the backlog. So how fast callers come back decides when it
+        recovers: retries a second apart keep it down, backoff lets it drain (scene 06).
+        """
         if service not in SERVICES:
             raise ServicesError(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
-        if kind not in ("unavailable", "reject"):
-            raise ServicesError(f"unknown fault {kind!r}; choose 'unavailable' or 'reject'")
+        if kind not in ("unavailable", "reject", "overloaded"):
+            raise ServicesError(f"unknown fault {kind!r}; choose 'unavailable', 'reject' or 'overloaded'")
+        remaining = times
+        if kind == "overloaded":
+            if backlog_s is None or not 0 <= backlog_s <= 86400:
+                raise ServicesError(f"overloaded: backlog_s must be 0 to 86,400 seconds, got {backlog_s!r}")
+            # For an overload, `remaining` holds when the backlog is gone, in ms since the epoch.
+            remaining = round((self._now(at).timestamp() + backlog_s) * 1000)
         with self.store.transaction() as c:
-            c.execute("INSERT OR REPLACE INTO svc_faults (service, kind, remaining) VALUES (?, ?, ?)", (service, kind, times))
+            c.execute("INSERT OR REPLACE INTO svc_faults (service, kind, remaining) VALUES (?, ?, ?)", (service, kind, remaining))
 
     # --- the operations -----------------------------------------------------------------------
     def charge_card(self, order_id: str, amount_cents: int, idempotency_key: str | None = None, *, at: datetime | None = None) -> dict:
@@ -100,10 +117,7 @@ class Services:
 
     # --- reading back -------------------------------------------------------------------------
     def ledger(self, order_id: str | None = None) -> Ledger:
-        sql = "SELECT kind, order_id, at, idempotency_key, amount_cents, detail FROM svc_ledger"
-        rows = self.store.query(sql + (" WHERE order_id = ?" if order_id else "") + " ORDER BY seq",
-                                (order_id,) if order_id else ())
-        return Ledger(entries=[Entry(**dict(r)) for r in rows])
+        return read_ledger(self.store, order_id)
 
     def calls(self, service: str | None = None) -> list[dict[str, Any]]:
         """Every call a service received, answered or not (the offered load of scene 06)."""
@@ -131,6 +145,15 @@ class Services:
                               (service, kind, when, key, "deduplicated"))
                     return {**json.loads(seen[0]), "deduplicated": True}
             fault = c.execute("SELECT kind, remaining FROM svc_faults WHERE service = ?", (service,)).fetchone()
+            if fault is not None and fault[0] == "overloaded":
+                now_ms = round(self._now(at).timestamp() * 1000)
+                if now_ms >= fault[1]:  # the backlog has drained: the service is healthy again
+                    c.execute("DELETE FROM svc_faults WHERE service = ?", (service,))
+                    fault = None
+                else:
+                    c.execute("UPDATE svc_faults SET remaining = remaining + ? WHERE service = ?",
+                              (round(OVERLOAD_COST_PER_CALL_S * 1000), service))
+                    fault = ("unavailable", None)
             if fault is not None:
                 fkind, remaining = fault
                 if remaining is not None:
@@ -148,6 +171,7 @@ class Services:
                 cur = c.execute(
                     "INSERT INTO svc_ledger (kind, order_id, at, idempotency_key, amount_cents, detail) VALUES (?, ?, ?, ?, ?, ?)",
                     (kind, order_id, when, key, amount_cents, detail))
+                seal_entry(c, int(cur.lastrowid or 0))
                 response = {"id": f"{kind}-{cur.lastrowid}", "order_id": order_id, "amount_cents": amount_cents, "detail": detail}
                 if key is not None:
                     c.execute("INSERT INTO svc_dedup (service, key, response) VALUES (?, ?, ?)", (service, key, json.dumps(response)))
