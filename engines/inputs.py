@@ -72,3 +72,13 @@ def bounded_number(value: float, what: str, low: float, high: float) -> float:
     if not low <= value <= high:
         raise InputError(f"{what}: {value:g} is out of range (expected {low:g} to {high:g})")
     return value
+
+
+#: C0 and C1 control characters but tab and newline: what an escape sequence is made of.
+_CONTROL = {code: None for code in (*range(0, 9), *range(11, 32), *range(127, 160))}
+
+
+def printable(text: str) -> str:
+    """`text` from a card, ASL or scene file with its control characters dropped, so that
+    `\\x1b[2J` in a title cannot clear a terminal. Rich markup is escaped where text is drawn."""
+    return text.translate(_CONTROL)

@@ -46,27 +46,46 @@ def _add_verify(sub) -> None:
 
 
 def card_json(card) -> dict:
-    """A card as plain data (the `cards --json` rows)."""
+    """A card as plain data (the `cards --json` rows); chips as written (true, false, "3d", 10000)."""
     return {
         "id": card.id,
         "letter": card.letter,
         "title": card.title,
         "story": card.story,
-        "chips": dict(card.chips),
+        "chips": {k: card.chip_value(k) for k in card.chips},
         "labels": {k: card.chip_label(k) for k in card.chips},
         "scenarios": list(card.scenarios),
         "workload": card.workload,
     }
 
 
+def safe(text: str) -> str:
+    """Card text for rich: control characters dropped, markup escaped ("[beta]" stays "[beta]")."""
+    from rich.markup import escape
+
+    from workloads.cards import card_text
+
+    return escape(card_text(text))
+
+
 def _chips_text(card) -> str:
-    return "\n".join(f"{'✓' if card.chips[k] else '○'} {card.chip_label(k)}" for k in _ordered(card))
+    return "\n".join(f"{'✓' if card.chips[k] else '○'} {safe(card.chip_label(k))}" for k in _ordered(card))
 
 
 def _ordered(card) -> list[str]:
     from workloads.requirements import catalogue
 
     return [k for k in catalogue() if k in card.chips]
+
+
+def _weights(args):
+    from workloads.choose import emphasised_weights
+
+    return emphasised_weights(args.weight) if args.weight is not None else None
+
+
+#: The style each grade's line wears (serves plain, limited yellow, cannot red).
+GRADE_STYLES = {"serves": "", "limited": "yellow", "cannot": "red"}
 
 
 def _cards(args) -> int:
@@ -87,18 +106,17 @@ def _cards(args) -> int:
     table.add_column("chips")
     table.add_column("workload")
     for card in cards:
-        table.add_row(card.letter, f"[bold]{card.title}[/]\n[dim]{card.id}[/]", _chips_text(card), card.workload or "—")
+        table.add_row(card.letter, f"[bold]{safe(card.title)}[/]\n[dim]{card.id}[/]", _chips_text(card), card.workload or "—")
     Console().print(table)
     return 0
 
 
 def _choose(args) -> int:
     from workloads.cards import get_card
-    from workloads.choose import MODEL_TITLES, choice_json, choose_model, emphasised_weights
+    from workloads.choose import NONE, choice_json, choose_model
 
     card = get_card(args.card)
-    weights = emphasised_weights(args.weight) if args.weight else None
-    choice = choose_model(card, weights)
+    choice = choose_model(card, _weights(args))
     if args.json:
         from app.cli.common import print_json
 
@@ -110,30 +128,34 @@ def _choose(args) -> int:
     from workloads.requirements import display_number
 
     console = Console()
-    console.print(f"[bold]{card.letter} · {card.title}[/]  →  recommended: [bold green]{MODEL_TITLES[choice.model]}[/] ({choice.model})")
-    scores = ", ".join(
-        f"{m} {choice.scores[m]:g}" + (" (ruled out by " + ", ".join(choice.ruled_out[m]) + ")" if m in choice.ruled_out else "")
-        for m in choice.scores
-    )
-    console.print(f"[dim]scores: {scores}[/]")
-    table = Table(show_lines=False)
+    console.print(f"[bold]{card.letter} · {safe(card.title)}[/]  →  recommended: [bold green]{'none — ' if choice.model == NONE else ''}{safe(choice.summary)}[/]")
+    if choice.model != NONE:
+        scores = ", ".join(
+            f"{m} {choice.scores[m]:g}" + (" (ruled out by " + ", ".join(choice.ruled_out[m]) + ")" if m in choice.ruled_out else "")
+            for m in choice.scores
+        )
+        console.print(f"[dim]scores: {scores}[/]")
+    table = Table(show_lines=False, caption="✓ serves · ◒ limited (serves within the stated limit) · ✗ cannot · ○ not needed")
     table.add_column("chip")
     table.add_column("term")
     table.add_column("scene", justify="right")
     table.add_column("why")
     for r in choice.reasons:
-        table.add_row(f"{'✓' if r.present else '○'} {card.chip_label(r.key)}", r.term, display_number(r.scene), r.why)
+        style = GRADE_STYLES.get(r.grade.value, "") if r.grade is not None else "dim"
+        why = f"[{style}]{safe(r.sentence)}[/]" if style else safe(r.sentence)
+        table.add_row(f"{r.mark} {safe(card.chip_label(r.key))}", r.term, display_number(r.scene), why)
     console.print(table)
+    for engine, lines in choice.warnings.items():
+        for line in lines:
+            console.print(f"[yellow]size warning ({engine}): {safe(line)}[/]", highlight=False)
     return 0
 
 
 def _verify(args) -> int:
     from workloads.cards import get_card
-    from workloads.choose import emphasised_weights
-    from workloads.verifier import headline, verify
+    from workloads.verifier import decided_by, headline, verify
 
-    verdict = verify(get_card(args.card), args.engine, emphasised_weights(args.weight) if args.weight else None,
-                     evidence=not args.no_evidence)
+    verdict = verify(get_card(args.card), args.engine, _weights(args), evidence=not args.no_evidence)
     if args.json:
         from app.cli.common import print_json
 
@@ -142,12 +164,16 @@ def _verify(args) -> int:
     from rich.console import Console
 
     console = Console()
-    console.print(f"[bold {'green' if verdict.correct else 'red'}]{headline(verdict)}[/]")
+    console.print(f"[bold {'green' if verdict.correct else 'red'}]{safe(headline(verdict))}[/]", highlight=False)
+    console.print(f"  {verdict.card.letter} · {safe(verdict.card.title)}", highlight=False)
+    console.print(f"[bold]{safe(decided_by(verdict))}[/]", highlight=False)
     for line in verdict.lines:
-        style = "" if line.ok else "red"
-        console.print(f"  [{style}]{line.text}[/]" if style else f"  {line.text}", highlight=False)
+        style = GRADE_STYLES.get(line.grade.value, "") if line.grade is not None else "dim"
+        console.print(f"  [{style}]{safe(line.text)}[/]" if style else f"  {safe(line.text)}", highlight=False)
+    for warning in verdict.warnings:
+        console.print(f"  [yellow]size warning: {safe(warning)}[/]", highlight=False)
     if verdict.evidence:
         console.print("[bold]Evidence from running it:[/]")
-        for line in verdict.evidence:
-            console.print(f"  {line}", highlight=False)
+        for item in verdict.evidence:
+            console.print(f"  {safe(item)}", highlight=False)
     return 0

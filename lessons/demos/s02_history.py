@@ -16,14 +16,20 @@ from lessons.demos.result import DemoResult
 from workloads.order_1001.order import ORDER, WORKFLOW_ID
 from workloads.order_1001.replay import order_workflow
 
+#: PRAGMA synchronous's numbers, named.
+_SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
 
 def demo(crash: bool) -> DemoResult:
     with tempfile.TemporaryDirectory(prefix="workflow-canvas-02-") as tmp:
         path = Path(tmp) / "history.sqlite"
         eng = DemoEngine("02", path)
+        figures: dict[str, object] = {"journal_mode": eng.store.conn.execute("PRAGMA journal_mode").fetchone()[0],
+                                      "synchronous": _SYNCHRONOUS.get(eng.store.conn.execute("PRAGMA synchronous").fetchone()[0])}
         eng.client.start(order_workflow, ORDER, id=WORKFLOW_ID)
-        lines = [f"ORDER #1001 starts on the replay engine; its history is a SQLite file ({path.name})."]
-        figures: dict[str, object] = {}
+        lines = [f"ORDER #1001 starts on the replay engine; its history is a SQLite file ({path.name}), "
+                 f"journal_mode={figures['journal_mode']}, synchronous={figures['synchronous']}: a commit survives a "
+                 "killed process; only synchronous=FULL survives a power cut."]
         earlier_trace = []
         if crash:
             try:
@@ -59,6 +65,8 @@ def demo(crash: bool) -> DemoResult:
         eng.close()
     lines.append(f"Final state = fold of all {len(events)} events: {describe_state(state)}.")
     lines.append(f"Statement {money(statement)}: ChargeCard ran once, its result read back from disk.")
+    figures["charge_completed_event"] = next(e.event_id for e in events if e.event_type.value == "ActivityTaskCompleted"
+                                             and e.attributes.get("activity_type") == "ChargeCard")
     figures.update({"statement_cents": statement, "charges": len(run.ledger.of("charge")), "history_length": len(events),
                     "state": state})
     headline = (f"The worker died after ChargeCard; {figures['events_after_crash']} events survived on disk; "

@@ -56,11 +56,48 @@ def demo(inject_random: bool) -> DemoResult:
                                      if inject_random else "ORDER #1001's own code, deterministic: it reads nothing "
                                      "but its input and the results the engine hands it.")]
             second = _play(eng, inject_random, lines, max_cached_workflows=0)  # every task replays from the top
-            return _result(eng, second, inject_random, lines, sticky)
+            result = _result(eng, second, inject_random, lines, sticky)
         finally:
             eng.close()
+        if inject_random:
+            result.figures["ctx_random"] = _with_ctx_random(result.lines)
+        return result
     finally:
         random.setstate(saved)
+
+
+def _with_ctx_random(lines: list[str]) -> dict[str, object]:
+    """The same coin flip through `ctx.random()`: the same crash, the same reseeding of Python's
+    random at every task, and the replay still draws the first run's number, with no event for it."""
+    eng = DemoEngine("03")
+    seeds = iter(SEEDS)
+
+    def seed(point: str) -> None:
+        if point.startswith("workflow-task-started"):
+            random.seed(next(seeds, 0))
+
+    try:
+        eng.client.start(order_coinflip, ORDER, False, id=WORKFLOW_ID)
+        try:
+            eng.worker(crash_at="activity-recorded:ChargeCard", on_point=seed, max_cached_workflows=0).run()
+        except WorkerCrashed:
+            pass
+        eng.worker(on_point=seed, max_cached_workflows=0).run()
+        events = eng.history()
+        diverged = any(t.kind == TraceKind.NONDETERMINISM_ERROR for t in eng.trace.events)
+        done = next((e for e in events if e.event_type == EventType.WORKFLOW_EXECUTION_COMPLETED), None)
+        coin = done.attributes["result"]["coin"] if done is not None else None
+        types = sorted({e.event_type.value for e in events})
+        recorded_draws = [t for t in types if t in (EventType.MARKER_RECORDED.value,)]
+        steps = scheduled_steps(events)
+    finally:
+        eng.close()
+    lines.append(f"The same flip through ctx.random() (seeded from the run id): worker 2's replay draws the first "
+                 f"run's number again and asks for the same steps ({', '.join(steps)}), "
+                 + ("and the order completes; " if not diverged else "yet it diverged; ")
+                 + f"the history has no event for the draw (its event types: {', '.join(types)}).")
+    return {"coin": coin, "diverged": diverged, "event_types": types, "recorded_draws": recorded_draws,
+            "steps": steps}
 
 
 def _play(eng: DemoEngine, inject_random: bool, lines: list[str], max_cached_workflows: int) -> Worker:

@@ -1,4 +1,4 @@
-"""Scene 05: a redeploy while ORDER #1001 waits for ShipPackage; workers pull, so nothing is lost.
+"""Scene 05: a redeploy while ORDER #1001 waits on its timer; workers pull, so nothing is lost.
 
 The order runs on one worker until day 29 (charged, reserved, its 30-day timer set). Then the
 deploy stops it. From day 29 to day 32 `live_workers` workers poll the queue (round robin: the
@@ -36,12 +36,17 @@ def demo(live_workers: int) -> DemoResult:
                      f"poll{'s' if live_workers == 1 else ''} the queue (live workers: {eng.client.live_workers()}).")
         _run_pool(eng, pool, until=eng.day(SAMPLE_DAY))
         waiting = sum(eng.server.queue_depth().values())
+        waiting_kinds = _waiting_kinds(eng.history())
         shipped_by_sample = len(eng.services.ledger(ORDER_ID).of("shipment"))
-        lines.append(f"Day {SAMPLE_DAY}: {plural(waiting, 'task')} waiting in the queue, "
+        lines.append(f"Day {SAMPLE_DAY}: {plural(waiting, 'task')} waiting in the queue"
+                     + (f" ({', '.join(waiting_kinds)}: the code must replay to decide that ShipPackage is next)"
+                        if waiting_kinds else "") + ", "
                      f"{shipped_by_sample} shipped, history {eng.client.describe(WORKFLOW_ID).history_length} events.")
         _run_pool(eng, pool, until=eng.day(DEPLOY_ENDS))
         back = eng.worker(identity="s05-worker-new")
+        poll_ms = back.poll_interval * 1000
         back.run()
+        first_pulled = _who_pulled(eng.history(), from_ts=eng.day(DEPLOY_STARTS).timestamp())
         events = eng.history()
         lines.extend(_who_pulled(events, from_ts=eng.day(DEPLOY_STARTS).timestamp()))
         replayed = sum(w.stats.replayed_events for w in pool + [back])
@@ -53,6 +58,8 @@ def demo(live_workers: int) -> DemoResult:
     lines.append(f"The task that woke the order waited {waited / 3600:g} h in the queue. Each workflow task after "
                  f"the deploy replayed the history from the top ({replayed} recorded events in all); ShipPackage "
                  f"ran on {when(ship.at)}.")
+    lines.append(f"Between polls an idle worker of this engine sleeps {poll_ms:g} ms and asks again (a real Temporal "
+                 "worker holds one long-poll request open instead); the virtual clock skips the idle days.")
     lines.append(f"Nothing lost, nothing doubled: {plural(run.outcome.shipped, 'shipment')}, statement "
                  f"{money(run.ledger.statement_cents(ORDER_ID))}.")
     headline = (f"0 live workers: the order paused with {plural(waiting, 'task')} waiting, then a returning worker "
@@ -62,7 +69,24 @@ def demo(live_workers: int) -> DemoResult:
                       history=[e.to_dict() for e in events], figures={
                           "live_workers": live_workers, "tasks_waiting": waiting, "queue_wait_hours": waited / 3600,
                           "replayed_events": replayed, "ship_day": (ship.at - eng.day(0)).total_seconds() / 86400,
-                          "shipped": run.outcome.shipped, "statement_cents": run.ledger.statement_cents(ORDER_ID)})
+                          "shipped": run.outcome.shipped, "statement_cents": run.ledger.statement_cents(ORDER_ID),
+                          "waiting_kinds": waiting_kinds, "poll_interval_ms": poll_ms,
+                          "first_pulled_after_deploy": first_pulled[0].split(" pulled ", 1)[1] if first_pulled else None})
+
+
+def _waiting_kinds(events: list) -> list[str]:
+    """What waits in the queue: each scheduled task with no start yet, named as the history names it."""
+    started = {e.attributes.get("scheduled_event_id") for e in events
+               if e.event_type in (EventType.WORKFLOW_TASK_STARTED, EventType.ACTIVITY_TASK_STARTED)}
+    kinds = []
+    for e in events:
+        if e.event_id in started:
+            continue
+        if e.event_type == EventType.WORKFLOW_TASK_SCHEDULED:
+            kinds.append("a workflow task")
+        elif e.event_type == EventType.ACTIVITY_TASK_SCHEDULED:
+            kinds.append(f"activity task {e.attributes.get('activity_type')}")
+    return kinds
 
 
 def _run_pool(eng: DemoEngine, pool: list[Worker], until: datetime) -> None:

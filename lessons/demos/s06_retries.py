@@ -1,15 +1,19 @@
-"""Scene 06: ChargeCard under a retry policy against a payment API that is sick for N calls.
+"""Scene 06: ChargeCard under a retry policy against an overloaded payment API.
 
 The student's four numbers become the activity's RetryPolicy on the replay engine. Attempt times
 and gaps are read from the engine's trace (each attempt is a fresh activity task) and checked
-against the payment service's own call log. CardDeclined is non-retryable. The contrast is
-computed, not quoted: the plain function rerun by a cron line every 5 minutes, against the same
-sick service, until a run succeeds (or 12 runs, an hour, for a card that stays declined).
+against the payment service's own call log. The API is load-dependent: it has `backlog_s`
+seconds of work queued and every call it refuses adds a second more, so retries a second apart
+never let it recover and backoff does; the demo plays the same policy without backoff (×1.0)
+beside it to show that. CardDeclined is non-retryable. The cron contrast is computed, not quoted:
+the plain function rerun every 5 minutes against the same service, until a run succeeds (or 12
+runs, an hour, for a card that stays declined).
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 from engines.clock import EPOCH, VirtualClock
@@ -20,6 +24,7 @@ from lessons.demos.result import DemoResult
 from workloads.order_1001.order import ORDER, ORDER_ID, WORKFLOW_ID
 from workloads.order_1001.replay import A
 from workloads.services import Services
+from workloads.services.world import OVERLOAD_COST_PER_CALL_S
 
 
 @workflow.defn(name="order")
@@ -33,15 +38,11 @@ async def order_with_policy(ctx, order: dict, policy: dict) -> dict:
     return {"order_id": order["order_id"], "status": "shipped"}
 
 
-def demo(initial_interval_s: int, backoff_coefficient: str, maximum_interval_s: int, maximum_attempts: int,
-         sick_for_calls: int, card_declined: bool) -> DemoResult:
-    policy = RetryPolicy(initial_interval=timedelta(seconds=initial_interval_s),
-                         backoff_coefficient=float(backoff_coefficient),
-                         maximum_interval=timedelta(seconds=maximum_interval_s),
-                         maximum_attempts=maximum_attempts, non_retryable_error_types=("CardDeclined",))
+def _play(policy: RetryPolicy, backlog_s: int, card_declined: bool):
+    """Run the order once under `policy`: (run, ChargeCard attempts, answers, final failure, history rows)."""
     eng = DemoEngine("06", workflows=[order_with_policy])
     try:
-        _inject(eng.services, sick_for_calls, card_declined)
+        _inject(eng.services, backlog_s, card_declined)
         eng.client.start(order_with_policy, ORDER, policy.to_json(), id=WORKFLOW_ID)
         eng.worker().run()
         run = eng.workload_run("declined" if card_declined else "sick-payment")
@@ -51,12 +52,24 @@ def demo(initial_interval_s: int, backoff_coefficient: str, maximum_interval_s: 
         rows = eng.rows()
     finally:
         eng.close()
+    return run, attempts, answers, final, rows
+
+
+def demo(initial_interval_s: int, backoff_coefficient: str, maximum_interval_s: int, maximum_attempts: int,
+         backlog_s: int, card_declined: bool) -> DemoResult:
+    policy = RetryPolicy(initial_interval=timedelta(seconds=initial_interval_s),
+                         backoff_coefficient=float(backoff_coefficient),
+                         maximum_interval=timedelta(seconds=maximum_interval_s),
+                         maximum_attempts=maximum_attempts, non_retryable_error_types=("CardDeclined",))
+    run, attempts, answers, final, rows = _play(policy, backlog_s, card_declined)
     times = [(t.time - attempts[0].time).total_seconds() for t in attempts]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     lines = [(f"Retry policy: initial {initial_interval_s} s, ×{float(backoff_coefficient):g}, max gap "
-             f"{maximum_interval_s} s, max {plural(maximum_attempts, 'attempt')}; CardDeclined is non-retryable.")]
-    lines.append("The payment API " + ("declines the card." if card_declined else "is healthy." if not sick_for_calls else
-                                       f"answers 503 to the next {plural(sick_for_calls, 'call')}, then recovers."))
+             f"{maximum_interval_s} s, max {plural(maximum_attempts, 'attempt')}; CardDeclined is non-retryable. "
+             "The gaps are exact, as Temporal's server computes them: no jitter.")]
+    lines.append("The payment API " + ("declines the card." if card_declined else "is healthy." if not backlog_s else
+                                       f"is overloaded: {backlog_s} s of queued work, and every call it refuses adds "
+                                       f"{OVERLOAD_COST_PER_CALL_S:g} s more, so it recovers only if callers give it room."))
     for n, (t, answer) in enumerate(zip(attempts, answers), 1):
         gap = f" ({gaps[n - 2]:g} s after attempt {n - 1})" if n > 1 else ""
         lines.append(f"  attempt {n} at {when(t.time)}{gap}: {answer}")
@@ -73,23 +86,41 @@ def demo(initial_interval_s: int, backoff_coefficient: str, maximum_interval_s: 
                      f"handed {final.attributes['failure']['type']} to the workflow code, which failed the order. "
                      f"No money moved ({money(charged)}).")
         headline = ("CardDeclined is non-retryable: failed at attempt 1, no retry, no charge" if card_declined else
-                    f"ChargeCard gave up after {plural(len(attempts), 'attempt')} ({state}); "
-                    f"the API was sick for {sick_for_calls} calls; no charge")
-    contrast = _cron_contrast(sick_for_calls, card_declined)
+                    f"ChargeCard gave up after {plural(len(attempts), 'attempt')} ({state}) against a "
+                    f"{backlog_s} s backlog; no charge")
+    fixed = _fixed_gap_contrast(policy, backlog_s, card_declined)
+    if fixed["line"]:
+        lines.append(fixed["line"])
+    contrast = _cron_contrast(backlog_s, card_declined)
     lines.append(contrast["line"])
     return DemoResult(scene="06", knobs={}, headline=headline, lines=lines, runs={"replay": run}, history=rows, figures={
         "attempts": len(attempts), "attempt_times_s": times, "gaps_s": gaps, "succeeded": final is None,
         "retry_state": None if final is None else final.attributes["retry_state"], "payment_answers": answers,
         "charges": len(run.ledger.of("charge", ORDER_ID)), "statement_cents": run.ledger.statement_cents(ORDER_ID),
+        "fixed_gap_attempts": fixed["attempts"], "fixed_gap_succeeded": fixed["succeeded"],
         "cron_runs": contrast["runs"], "cron_payment_calls": contrast["calls"],
         "cron_minutes_to_success": contrast["minutes"], "cron_charges": contrast["charges"]})
 
 
-def _inject(services: Services, sick_for: int, declined: bool) -> None:
+def _fixed_gap_contrast(policy: RetryPolicy, backlog_s: int, declined: bool) -> dict:
+    """The same policy with no backoff (coefficient 1.0, every gap the initial interval), against
+    the same overloaded API: played for real, not computed."""
+    if declined or not backlog_s or policy.backoff_coefficient == 1.0:
+        return {"attempts": None, "succeeded": None, "line": ""}
+    flat = replace(policy, backoff_coefficient=1.0)
+    _, attempts, _, final, _ = _play(flat, backlog_s, declined)
+    gap = policy.initial_interval.total_seconds()
+    outcome = (f"succeeds at attempt {len(attempts)}" if final is None else
+               f"gives up after {plural(len(attempts), 'attempt')}: each refused call added to the backlog as fast as it drained")
+    return {"attempts": len(attempts), "succeeded": final is None,
+            "line": f"The same policy without backoff (×1.0, a retry every {gap:g} s) against the same API {outcome}."}
+
+
+def _inject(services: Services, backlog_s: int, declined: bool) -> None:
     if declined:
         services.inject("payment", "reject")
-    elif sick_for:
-        services.inject("payment", "unavailable", times=sick_for)
+    elif backlog_s:
+        services.inject("payment", "overloaded", backlog_s=backlog_s)
 
 
 def _cron_contrast(sick_for: int, declined: bool) -> dict:
@@ -106,8 +137,8 @@ def _cron_contrast(sick_for: int, declined: bool) -> dict:
     elif runs[-1].ok:
         minutes = (runs[-1].at - EPOCH).total_seconds() / 60
         line = (f"Contrast, a cron job rerunning the whole order every 5 min: {plural(len(runs), 'run')}, "
-                f"{plural(calls, 'payment call')}, success after {minutes:g} min at a fixed rhythm, "
-                "with no backoff to let the service recover.")
+                f"{plural(calls, 'payment call')}, success after {minutes:g} min: the long fixed gap gives the API room, "
+                "but every run redoes the whole order and waits minutes where backoff waited seconds.")
     else:
         minutes = None
         line = (f"Contrast, a cron job rerunning the whole order every 5 min: still failing after "

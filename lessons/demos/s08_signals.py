@@ -13,6 +13,7 @@ from lessons.demos.engine import (
     event_line,
     money,
     of_type,
+    plural,
     scheduled_steps,
     when,
 )
@@ -45,9 +46,15 @@ def demo(action: str) -> DemoResult:
                          f"#{event_id} WorkflowExecutionSignaled and put a workflow task on the queue.")
             figures["signal_event"] = event_id
         elif action == "getOrderStatus":
+            worker.stop()  # every worker down: this engine's client still answers, by replaying the history itself
+            live = eng.client.live_workers()
+            figures["live_workers_at_query"] = live
             answer = eng.client.query(WORKFLOW_ID, STATUS_QUERY)
-            lines.append(f"{when(eng.day(ACTION_DAY))}: query {STATUS_QUERY} answered from the replayed state: {answer}.")
+            lines.append(f"{when(eng.day(ACTION_DAY))}: query {STATUS_QUERY} answered from the replayed state with "
+                         f"{plural(live, 'live worker')}: {answer}. (This engine's client "
+                         "replays the history itself; Temporal hands a query to a worker, so there it needs one.)")
             figures["answer"] = answer
+            worker = eng.worker()
         after = eng.client.describe(WORKFLOW_ID).history_length
         figures["history_after"] = after
         if action == "getOrderStatus":

@@ -21,7 +21,7 @@ KNOBS = {
     "01": {"crash_after_charge"}, "02": {"crash"}, "03": {"inject_random"}, "04": {"classify_step"},
     "05": {"live_workers"},
     "06": {"initial_interval_s", "backoff_coefficient", "maximum_interval_s", "maximum_attempts",
-           "sick_for_calls", "card_declined"},
+           "backlog_s", "card_declined"},
     "06a": {"idempotency_key", "crash_in_window"}, "07": {"crashes_during_wait", "wait_with"},
     "08": {"action"}, "09": {"failure_point"}, "10": {"fail_one_child", "continue_as_new"},
     "11": {"version_gate"}, "12": {"card"},
@@ -59,9 +59,9 @@ def test_catalogue_covers_scenes_md_each_key_in_exactly_one_scene():
     assert sorted(taught) == sorted(SCENES_MD_KEYS)  # no key twice
     for r in cat.values():
         assert set(r.on_engine) == set(ENGINES) and all(r.on_engine.values())
-        assert r.toward and r.when_absent and r.label and r.term
-    assert requirement("long_wait").never == ["dag"] and requirement("signals").never == ["dag"]
-    assert "7 days" in requirement("long_wait").on_engine["dag"]
+        assert set(r.grade) == set(ENGINES) and r.when_absent and r.label and r.term
+    assert [k for k, r in cat.items() if r.hard] == ["long_wait", "signals"]
+    assert "7-day default timeout" in requirement("long_wait").on_engine["dag"]
 
 
 def test_get_scene_accepts_every_spelling():
