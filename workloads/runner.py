@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable
 
-from engines.trace import ENGINES
+from engines.trace import ENGINES, TraceEvent
 from workloads.options import Option, RunOptions
-from workloads.registry import WORKLOADS, UnknownWorkloadError, workload_version
-from workloads.runs import Listener, WorkloadRun
+from workloads.registry import WORKLOADS, UnknownWorkloadError, engine_name, workload_version
+from workloads.runs import Listener, WorkloadName, WorkloadRun, failed_run
 
 __all__ = ["WORKLOADS", "UnknownWorkloadError", "run_side_by_side", "run_workload", "scenarios"]
 
@@ -36,23 +36,54 @@ def run_workload(workload: str, engine: str, scenario: str = "happy", *, day: fl
     version gate means nothing to a DAG) are not read, so one call can carry every engine's
     knobs; only a day given to a version with no day to act on is refused.
     """
-    version = workload_version(workload, engine)
-    if scenario not in version.scenarios:
-        raise UnknownWorkloadError(f"workload {workload!r} has no scenario {scenario!r} on {engine}; "
-                                   f"choose one of: {', '.join(version.scenarios)}")
+    _check(workload, engine, scenario, day, options)
     options = options or RunOptions()
     if day is not None:
         options = replace(options, day=day)
     if listener is not None:
         options = replace(options, listener=listener)
-    if options.day is not None and Option.DAY not in version.takes:
-        raise UnknownWorkloadError(f"workload {workload!r} on {engine} takes no --day")
-    return version.run(scenario, options)
+    return workload_version(workload, engine).run(scenario, options)
 
 
 def run_side_by_side(workload: str, scenario: str = "happy", *, day: float | None = None,
                      engines: Iterable[str] = ENGINES, listener: Listener | None = None,
                      options: RunOptions | None = None) -> dict[str, WorkloadRun]:
-    """The same workload and scenario on each engine; traces share one timeline from day 0."""
-    return {engine: run_workload(workload, engine, scenario, day=day, listener=listener, options=options)
-            for engine in engines}
+    """The same workload and scenario on each engine; traces share one timeline from day 0.
+
+    The request is checked for every engine before any runs (an unknown scenario or a refused
+    `--day` is the caller's mistake: one error, nothing run). Then each engine runs alone: if
+    one raises, that engine's column is a failed run carrying the error and the events it had
+    emitted, and the other engines' runs are untouched — one engine's error never stands in for
+    another's trace.
+    """
+    engines = list(engines)
+    for engine in engines:
+        _check(workload, engine, scenario, day, options)
+    return {engine: _isolated(workload, engine, scenario, day, listener, options) for engine in engines}
+
+
+def _check(workload: str, engine: str, scenario: str, day: float | None, options: RunOptions | None) -> None:
+    """Refuse what `run_workload` would refuse, without running anything."""
+    version = workload_version(workload, engine)
+    if scenario not in version.scenarios:
+        raise UnknownWorkloadError(f"workload {workload!r} has no scenario {scenario!r} on {engine}; "
+                                   f"choose one of: {', '.join(version.scenarios)}")
+    given = day if day is not None else (options.day if options else None)
+    if given is not None and Option.DAY not in version.takes:
+        raise UnknownWorkloadError(f"workload {workload!r} on {engine} takes no --day")
+
+
+def _isolated(workload: str, engine: str, scenario: str, day: float | None, listener: Listener | None,
+              options: RunOptions | None) -> WorkloadRun:
+    """One engine's run; an exception it raises becomes that engine's failed run."""
+    emitted: list[TraceEvent] = []
+
+    def follow(event: TraceEvent) -> None:
+        emitted.append(event)
+        if listener is not None:
+            listener(event)
+
+    try:
+        return run_workload(workload, engine, scenario, day=day, listener=follow, options=options)
+    except Exception as exc:  # an engine's failure is its own outcome, never the other columns'
+        return failed_run(WorkloadName(workload), engine_name(engine), scenario, exc, emitted)

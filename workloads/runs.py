@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Callable, TypeVar
 
+from engines.dag import DagRunState
 from engines.errors import WorkflowCanvasError
 from engines.trace import EngineName, Outcome, OutcomeStatus, TraceEvent
 from workloads.details import DagDetails, EngineDetails, ReplayDetails, StatemachineDetails
@@ -74,6 +75,8 @@ class WorkloadRun:
     ledger: Ledger
     details: EngineDetails
     observed: Observations | None = None
+    #: Set when the engine raised instead of ending (`failed_run`): the exception, in one line.
+    error: str | None = None
 
     def __post_init__(self) -> None:
         """A run's details are its engine's (what lets a reader go from `run.engine` to `run.dag`)."""
@@ -125,8 +128,34 @@ class WorkloadRun:
                 "events": o.events,
             },
             "problems": list(o.problems),
+            "error": self.error,
             "trace": [e.model_dump(mode="json") for e in self.trace],
         }
+
+
+#: What an engine's run that raised can still say about itself: nothing was read back.
+_UNREAD: dict[EngineName, Callable[[], EngineDetails]] = {
+    "replay": lambda: ReplayDetails(run_id="", workflow_status="", history_length=0),
+    "dag": lambda: DagDetails(run_id="", run_state=DagRunState.FAILED, dag_version=0),
+    "statemachine": lambda: StatemachineDetails(state_machine="", execution_arn="", execution_status="",
+                                                definition_version=0),
+}
+
+
+def failed_run(workload: WorkloadName, engine: EngineName, scenario: str, error: BaseException,
+               trace: list[TraceEvent]) -> WorkloadRun:
+    """The run of an engine that raised instead of ending: failed, with the error in its problems.
+
+    The side-by-side runner shows it in that engine's column so the other columns keep their own
+    traces. Its ledger is empty and its details blank because the run never got to read them
+    back; the problem line says so rather than inventing figures.
+    """
+    said = " ".join(f"{type(error).__name__}: {error}".split())  # one line, whatever the message held
+    problem = (f"the {engine} run of {workload} ({scenario}) raised {said} before it ended; "
+               "its ledger and details were never read, so its figures are blank, not the services'")
+    return WorkloadRun(engine=engine, workload=workload, scenario=scenario, trace=list(trace),
+                       outcome=Outcome(engine=engine, status=OutcomeStatus.FAILED, events=len(trace), problems=[problem]),
+                       ledger=Ledger(), details=_UNREAD[engine](), error=said)
 
 
 #: A Step Functions execution status as an Outcome status (one table for every workload).

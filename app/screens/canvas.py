@@ -21,7 +21,7 @@ from textual.widgets import Header, Static
 from engines.names import ENGINES
 
 from app.messages import OpenRun
-from app.widgets.card import CardWidget
+from app.widgets.card import CardWidget, plain, terminal_safe
 from app.screens.guarded import GuardedScreen
 from app.widgets.footer import Footer
 from app.widgets.verifier_panel import VerifierPanel
@@ -33,6 +33,14 @@ if TYPE_CHECKING:
     from workloads.verifier import Verdict
 
 ENGINE_SHORT = {"replay": "replay", "dag": "DAG", "statemachine": "SM"}
+
+
+class DeckNote(Static):
+    """The deck's "Loading the deck…" note (or why it could not load). It is removed the moment the
+    cards arrive, so a press on it at start-up is a press on a widget being replaced: Textual's
+    selection code would read its (by then missing) parent. Its words are not worth selecting."""
+
+    ALLOW_SELECT = False
 
 
 class CanvasScreen(GuardedScreen):
@@ -74,7 +82,7 @@ class CanvasScreen(GuardedScreen):
         with Horizontal(id="canvas-body"):
             with Vertical(id="left"):
                 with EngineZone("deck"):
-                    yield Static("Loading the deck…", id="deck-note")
+                    yield DeckNote("Loading the deck…", id="deck-note")
                 with Vertical(id="weights-box"):
                     yield Static("", id="recommendation")
                     # The weights table (a DataTable) is mounted with the cards, after the first
@@ -119,9 +127,9 @@ class CanvasScreen(GuardedScreen):
     @on(CardsLoaded)
     async def show_cards(self, event: CardsLoaded) -> None:
         deck = self.query_one("#zone-deck", EngineZone)
-        note = self.query_one("#deck-note", Static)
+        note = self.query_one("#deck-note", DeckNote)
         if event.problem and not event.cards:
-            note.update(event.problem)
+            note.update(plain(event.problem))  # it quotes the broken file: text, not markup
             return
         await note.remove()
         self.cards = {card.letter: card for card in event.cards}
@@ -155,7 +163,7 @@ class CanvasScreen(GuardedScreen):
 
         choice = choose_model(card, self.weights)
         text = Text.assemble(
-            (f"{card.letter}", "bold reverse"),
+            (terminal_safe(card.letter), "bold reverse"),
             " → ",
             (MODEL_TITLES.get(choice.model, choice.model), "bold"),
             "\n",
@@ -233,10 +241,12 @@ class CanvasScreen(GuardedScreen):
     @on(CardWidget.RunRequested)
     async def run_card(self, event: CardWidget.RunRequested) -> None:
         card = event.card.card
-        if not getattr(card, "workload", None):
-            self.notify(f"Card {card.letter} has no runnable workload yet.", severity="warning")
+        workload = getattr(card, "workload", None)
+        if not workload:
+            self.notify(f"Card {terminal_safe(card.letter)} has no runnable workload yet.", severity="warning",
+                        markup=False)
             return
-        self.post_message(OpenRun(card.workload, "happy"))
+        self.post_message(OpenRun(workload, "happy"))
 
     # ---- keys
     def action_focus_weights(self) -> None:

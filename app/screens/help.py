@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from dataclasses import dataclass
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from app.widgets.card import plain, terminal_safe
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,12 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box") as box:
-            box.border_title = f"Keys — {self.title_text}"
+            box.border_title = escape(f"Keys — {terminal_safe(self.title_text)}")  # a border title is markup
             table: DataTable = DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
             table.add_columns("key", "does", "from", "id (--keymap)")
             for row in self.rows:
-                table.add_row(row.key, row.description, row.where, row.binding_id)
+                # A DataTable reads a str cell as markup: a key shown as "[" or a --keymap file's text would break it.
+                table.add_row(*(plain(cell) for cell in (row.key, row.description, row.where, row.binding_id)))
             yield table
             yield Static(
                 "Mouse: drag a card onto an engine zone. ctrl+p: command palette. Esc closes.",

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from app.messages import OpenMode, RunsUpdated
 from app.screens.guarded import GuardedScreen
+from app.widgets.card import plain, terminal_safe
 from app.widgets.footer import Footer
 from app.widgets.knobs import KnobControl
 
@@ -40,15 +41,15 @@ def demo_text(result: DemoResult) -> Text | Table:
     """A DemoResult: headline, the figures the scene is about, then the account in order."""
     table = Table.grid(padding=(0, 1))
     table.add_column()
-    table.add_row(Text(result.headline, style="bold"))
+    table.add_row(plain(result.headline, "bold"))
     if result.figures:
         figures = Text()
         for name, value in result.figures.items():
-            figures.append(f"{name}: ", style="bold cyan")
-            figures.append(f"{value}   ")
+            figures.append(f"{terminal_safe(str(name))}: ", style="bold cyan")
+            figures.append(f"{terminal_safe(str(value))}   ")
         table.add_row(figures)
     for line in result.lines:
-        table.add_row(Text(f"• {line}"))
+        table.add_row(plain(f"• {line}"))
     return table
 
 
@@ -112,13 +113,13 @@ class LessonScreen(GuardedScreen):
     @on(ScenesLoaded)
     def scenes_loaded(self, event: ScenesLoaded) -> None:
         if not event.scenes:
-            self.query_one("#scene-title", Static).update(event.problem)
+            self.query_one("#scene-title", Static).update(plain(event.problem))  # quotes the file: not markup
             return
         self.scenes = event.scenes
         options = self.query_one("#scene-list", OptionList)
         options.clear_options()
         options.add_options(
-            Option(f"{s.display:>3} {short(s.title)}", id=s.number) for s in self.scenes
+            Option(plain(f"{s.display:>3} {short(s.title)}"), id=s.number) for s in self.scenes
         )
         wanted = self._pending or self.scenes[0].number
         self._pending = None
@@ -134,16 +135,16 @@ class LessonScreen(GuardedScreen):
             if number in (scene.number, scene.display) or number.lstrip("0") == scene.number.lstrip("0"):
                 self._show(i)
                 return
-        self.notify(f"No scene {number!r}.", severity="warning")
+        self.notify(f"No scene {terminal_safe(repr(number))}.", severity="warning", markup=False)
 
     def _show(self, index: int) -> None:
         self.index = index
         scene = self.scenes[index]
         self.query_one("#scene-title", Static).update(
-            Text.assemble((f" Scene {scene.display} ", "bold reverse"), " ", (scene.title, "bold"), "\n",
-                          (scene.summary, "italic"), "\n", ("terms: " + ", ".join(scene.terms), "dim"))
+            Text.assemble((f" Scene {terminal_safe(scene.display)} ", "bold reverse"), " ", plain(scene.title, "bold"),
+                          "\n", plain(scene.summary, "italic"), "\n", plain("terms: " + ", ".join(scene.terms), "dim"))
         )
-        self.query_one("#scene-text", Markdown).update(scene.body)
+        self.query_one("#scene-text", Markdown).update(terminal_safe(scene.body))
         options = self.query_one("#scene-list", OptionList)
         options.highlighted = index
         knobs = self.query_one("#knobs", Vertical)
@@ -196,7 +197,7 @@ class LessonScreen(GuardedScreen):
         try:
             knobs = {control.knob.name: control.value() for control in self.query(KnobControl)}
         except ValueError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(terminal_safe(str(exc)), severity="error", markup=False)
             return
         self._demo_seq += 1
         self.demo_running = True

@@ -17,6 +17,8 @@ from textual.geometry import Offset
 from textual.message import Message
 from textual.widgets import Static
 
+from engines.inputs import printable
+
 if TYPE_CHECKING:
     from workloads.cards import Card
     from textual.screen import Screen
@@ -25,6 +27,15 @@ if TYPE_CHECKING:
 
 #: Keyboard placement: key -> zone name.
 KEY_TO_ZONE = {"1": "replay", "2": "dag", "3": "statemachine", "0": "deck"}
+
+#: An ESC in a card title would reach the terminal as a real escape sequence (clear the screen,
+#: move the cursor, retitle the window): `text` from a card, ASL or scene file with its control characters dropped (one definition, engines.inputs).
+terminal_safe = printable
+
+
+def plain(text: str, style: str = "") -> Text:
+    """File text shown as text: never read as Rich markup ('[/red]' stays '[/red]'), control characters dropped."""
+    return Text(terminal_safe(text), style=style)
 
 
 def chip_text(card: Card, width: int = 0) -> Text:
@@ -36,7 +47,7 @@ def chip_text(card: Card, width: int = 0) -> Text:
     for key, present in card.chips.items():
         if not present:
             continue
-        chip = f"✓{card.chip_label(key)}"
+        chip = f"✓{terminal_safe(card.chip_label(key))}"
         if used and width and used + 2 + len(chip) > width:
             text.append("\n")
             used = 0
@@ -117,7 +128,7 @@ class CardWidget(Static, can_focus=True):
         return self.card.letter
 
     def render(self) -> Text:
-        title = Text.assemble((f"{self.card.letter} ", "bold reverse"), " ", (self.card.title, "bold"))
+        title = Text.assemble((f"{terminal_safe(self.card.letter)} ", "bold reverse"), " ", plain(self.card.title, "bold"))
         if self.compact:
             return title
         return Text("\n").join([title, chip_text(self.card, self.content_region.width or self.size.width)])
@@ -143,11 +154,12 @@ class CardWidget(Static, can_focus=True):
         if self._press_at is None:
             return
         if self._ghost is None and event.screen_offset != self._press_at:
-            self._ghost = DragGhost(f"{self.card.letter} · {self.card.title}")
+            self._ghost = DragGhost(plain(f"{self.card.letter} · {self.card.title}"))
             self.screen.mount(self._ghost)
             self.add_class("-dragging")
         if self._ghost is not None:
-            self._ghost.styles.offset = tuple(event.screen_offset - self._grab)
+            at = event.screen_offset - self._grab
+            self._ghost.styles.offset = (at.x, at.y)
             target = zone_at(self.screen, event.screen_offset)
             for zone in self.screen.query(".zone"):
                 zone.set_class(zone is target, "-drop-target")

@@ -47,7 +47,8 @@ def test_cli_run_all_json_shape(capsys):
     data = json.loads(capsys.readouterr().out)
     assert list(data) == ["replay", "dag", "statemachine"]
     for engine, block in data.items():
-        assert set(block) == {"status", "outcome", "problems", "trace"}
+        assert set(block) == {"status", "outcome", "problems", "error", "trace"}
+        assert block["error"] is None
         assert set(block["outcome"]) == {"charged_cents", "refunded_cents", "reserved", "released", "shipped",
                                          "emailed", "slot_seconds", "events"}
         assert block["trace"] and {"time", "engine", "kind", "subject", "detail"} <= set(block["trace"][0])
@@ -72,3 +73,14 @@ def test_cli_verify_a_on_dag_is_wrong_with_evidence(capsys):
     assert data["placed_on"] == "dag" and data["correct"] is False
     assert data["evidence"] and any("on dag" in line for line in data["evidence"])
     assert any(NO_ACTOR in line or "never refunded" in line or "slot" in line for line in data["evidence"])
+
+
+def test_side_by_side_refuses_a_bad_request_before_running_any_engine():
+    """A wrong scenario or a --day the workload has no use for is the caller's mistake: one error,
+    never three 'failed' columns (only an engine's own failure becomes its column's outcome)."""
+    seen = []
+    with pytest.raises(UnknownWorkloadError, match="no scenario 'nope'"):
+        run_side_by_side("order-1001", "nope", listener=seen.append)
+    with pytest.raises(UnknownWorkloadError, match="takes no --day"):
+        run_side_by_side("nightly-etl", "happy", day=3, listener=seen.append)
+    assert seen == []  # nothing ran

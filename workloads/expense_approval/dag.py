@@ -25,13 +25,12 @@ from engines.dag import (
     PythonOperator,
     PythonSensor,
     Scheduler,
-    SensorMode,
     TaskInstanceState,
     TriggerRule,
 )
 from engines.store import Store
 from engines.trace import OutcomeStatus
-from workloads.details import DagDetails
+from workloads.details import DagDetails, WaitMode
 from workloads.expense_approval import claim as c
 from workloads.expense_approval.claim import ClaimOutcome
 from workloads.expense_approval.observations import ExpenseObservations
@@ -57,7 +56,7 @@ def _call(fn: Callable[..., dict], *args: object) -> dict:
 
 
 def build_dag(services: Services, store: Store, claim: dict | None = None, *,
-              mode: SensorMode | str = SensorMode.POKE) -> DAG:
+              mode: WaitMode | str = WaitMode.POKE) -> DAG:
     """The DAG file for one claim (a DAG run per claim, triggered when it is filed)."""
     cl = dict(claim or c.CLAIM)
     cid = cl["claim_id"]
@@ -90,7 +89,7 @@ def build_dag(services: Services, store: Store, claim: dict | None = None, *,
         check = PythonOperator("check_claim", lambda: _call(c.check_claim, cl))
         ask_t = PythonOperator("ask_manager", ask)
         wait = PythonSensor("wait_for_decision", decided, poke_interval=POKE_INTERVAL, timeout=c.DECISION_WINDOW,
-                            mode=mode, duration=timedelta(0))
+                            duration=timedelta(0), **WaitMode(mode).sensor_args())
         read = PythonOperator("read_decision", read_decision)
         pay_t = PythonOperator("pay_expense", pay)
         approved = PythonOperator("notify_approved", notify("approved"))
@@ -103,7 +102,7 @@ def build_dag(services: Services, store: Store, claim: dict | None = None, *,
     return dag
 
 
-def run(scenario: str = "approve", *, day: float | None = None, mode: SensorMode | str = SensorMode.POKE,
+def run(scenario: str = "approve", *, day: float | None = None, mode: WaitMode | str = WaitMode.POKE,
         db: str | Path = ":memory:", listener: Listener | None = None) -> WorkloadRun:
     """One claim's DAG run on a fresh virtual clock; the scenario writes the manager's row on `day`."""
     w = c.World.open(scenario, "dag", db)
@@ -127,7 +126,7 @@ def run(scenario: str = "approve", *, day: float | None = None, mode: SensorMode
 
 
 def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, inbox: c.Inbox, problems: list[str],
-            day: float | None, mode: SensorMode | str) -> WorkloadRun:
+            day: float | None, mode: WaitMode | str) -> WorkloadRun:
     run_ = sched.dag_run(run_id)
     tis = run_.tis
     slots = sched.slot_seconds(run_id)

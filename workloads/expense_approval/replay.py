@@ -109,7 +109,8 @@ def run(scenario: str = "approve", *, day: float | None = None, db: str | Path =
         try:
             client.signal(c.WORKFLOW_ID, c.DECIDE_SIGNAL, answer)
         except ReplayError as exc:  # the run already closed: the signal has no one to go to
-            problems.append(c.late_answer_note(day_of(at)) + f" ({exc})")
+            problems.append(c.late_answer_note(day_of(at)) + " (SignalWorkflowExecution failed with NotFound "
+                            f"\"workflow execution already completed\", as Temporal's server answers; the engine said: {exc})")
     worker.run()
     d = client.describe(c.WORKFLOW_ID)
     worker.stop()

@@ -21,14 +21,13 @@ from engines.dag import (
     DagError,
     PythonOperator,
     Scheduler,
-    SensorMode,
     TaskInstanceState,
     TimeDeltaSensor,
 )
 from engines.dag.sensors import DEFAULT_SENSOR_TIMEOUT
 from engines.store import open_store
 from engines.trace import OutcomeStatus
-from workloads.details import DagDetails
+from workloads.details import DagDetails, WaitMode
 from workloads.options import Option, RunOptions
 from workloads.order_1001.observations import OrderObservations
 from workloads.order_1001.order import CANCEL_WINDOW, ORDER, ORDER_ID
@@ -54,7 +53,7 @@ def _service_call(fn: Callable[[], dict]) -> dict:
         raise
 
 
-def build_dag(services: Services, *, sensor_timeout: timedelta | None = None, mode: SensorMode | str = SensorMode.POKE,
+def build_dag(services: Services, *, sensor_timeout: timedelta | None = None, mode: WaitMode | str = WaitMode.POKE,
               fraud_check: bool = False, order: dict | None = None) -> DAG:
     """The DAG file. `fraud_check=True` is v2, which adds FraudCheck between charge and reserve."""
     o = dict(order or ORDER)
@@ -65,8 +64,8 @@ def build_dag(services: Services, *, sensor_timeout: timedelta | None = None, mo
             lambda: services.charge_card(oid, o["amount_cents"], f"order-{oid}-charge", at=now)))
         reserve = PythonOperator("reserve", lambda now: _service_call(
             lambda: services.reserve_inventory(oid, o["sku"], o["qty"], f"order-{oid}-reserve", at=now)))
-        wait = TimeDeltaSensor("wait_30_days", delta=CANCEL_WINDOW, mode=mode, timeout=sensor_timeout,
-                               duration=timedelta(0))
+        wait = TimeDeltaSensor("wait_30_days", delta=CANCEL_WINDOW, timeout=sensor_timeout,
+                               duration=timedelta(0), **WaitMode(mode).sensor_args())
         ship = PythonOperator("ship", lambda now: _service_call(
             lambda: services.ship_package(oid, o["warehouse"], f"order-{oid}-ship", at=now)))
         email = PythonOperator("email", lambda now: _service_call(
@@ -81,7 +80,7 @@ def build_dag(services: Services, *, sensor_timeout: timedelta | None = None, mo
 
 
 def run(scenario: str = "happy", *, day: float | None = None, sensor_timeout: timedelta | None = None,
-        mode: SensorMode | str = SensorMode.POKE, db: str | Path = ":memory:",
+        mode: WaitMode | str = WaitMode.POKE, db: str | Path = ":memory:",
         listener: Listener | None = None) -> WorkloadRun:
     """Run ORDER #1001 on the DAG engine under one scenario, on a fresh virtual clock."""
     if scenario not in SCENARIOS:
@@ -106,13 +105,19 @@ def run(scenario: str = "happy", *, day: float | None = None, sensor_timeout: ti
     return _result(sched, scenario, run_.run_id, services, notes, sensor_timeout, mode, day)
 
 
+def _ended(state: str) -> str:
+    """A finished DAG run's state in a sentence: 'succeeded' or 'failed'."""
+    return "succeeded" if state == "success" else str(state)
+
+
 def _act(sched: Scheduler, scenario: str, day: float, run_id: str, services: Services,
-         sensor_timeout: timedelta | None, mode: SensorMode | str) -> list[str]:
+         sensor_timeout: timedelta | None, mode: WaitMode | str) -> list[str]:
     run_ = sched.dag_run(run_id)
     if scenario == "cancel":
         if run_.finished:
-            return [f"cancelOrder on day {day:g}: the DAG run had already {run_.state} on day "
-                    f"{day_of(run_.end_date or sched.now()):.1f}; there was nothing left to cancel and {NO_ACTOR}"]
+            return [f"cancelOrder on day {day:g}: nothing to mark — the DAG run had already {_ended(run_.state)} on day "
+                    f"{day_of(run_.end_date or sched.now()):.1f} and marking a finished run changes nothing; "
+                    f"there was nothing left to cancel and {NO_ACTOR}"]
         killed = sched.mark_dag_run_failed(run_id)
         return [f"cancelOrder on day {day:g}: Airflow has no signal, so the only cancel is marking the DAG run failed; "
                 f"{NO_ACTOR}. It killed {', '.join(killed) or 'nothing'} and skipped everything after; no task code "
@@ -121,7 +126,7 @@ def _act(sched: Scheduler, scenario: str, day: float, run_id: str, services: Ser
         killed = sched.kill_worker(run_id)
         if not killed:
             return [f"worker crash on day {day:g}: no worker was running a task of this DAG run "
-                    f"(the run had {run_.state} on day {day_of(run_.end_date or sched.now()):.1f}), so the crash changed nothing"]
+                    f"(the run had {_ended(run_.state)} on day {day_of(run_.end_date or sched.now()):.1f}), so the crash changed nothing"]
         return [f"worker crash on day {day:g}: it killed {', '.join(killed)}; after the heartbeat timeout the try failed "
                 "and the task ran again from scratch (at-least-once, no replay: a new process, a new sensor timeout, "
                 "pokes from zero)"]
@@ -133,7 +138,7 @@ def _act(sched: Scheduler, scenario: str, day: float, run_id: str, services: Ser
 
 
 def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, notes: list[str],
-            sensor_timeout: timedelta | None, mode: SensorMode | str, day: float | None) -> WorkloadRun:
+            sensor_timeout: timedelta | None, mode: WaitMode | str, day: float | None) -> WorkloadRun:
     run_ = sched.dag_run(run_id)
     tis = run_.tis
     ledger = services.ledger(ORDER_ID)
@@ -164,7 +169,8 @@ def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, no
     if run_.state == "success":
         status = OutcomeStatus.COMPLETED
     elif run_.finished:
-        status = OutcomeStatus.TIMED_OUT if sensor_timed_out and scenario != "cancel" else OutcomeStatus.FAILED
+        # A cancel that found the run already ended leaves it as its sensor left it (timed out).
+        status = OutcomeStatus.TIMED_OUT if sensor_timed_out else OutcomeStatus.FAILED
     else:
         status = OutcomeStatus.WAITING
     outcome = outcome_from_ledger("dag", status, ledger, ORDER_ID, slot_seconds=sum(slots.values()),

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from engines.clock import EPOCH, VirtualClock
+from engines.clock import EPOCH, VirtualClock, day_of
 from engines.replay import (
     EventType,
     ActivityError,
     ApplicationError,
+    ReplayError,
     Client,
     HistoryLimits,
     RetryPolicy,
@@ -27,11 +28,12 @@ from engines.replay import (
     Worker,
     WorkerCrashed,
     WorkflowContext,
+    WorkflowExecutionStatus,
     activity,
     workflow,
 )
 from engines.store import open_store
-from engines.trace import OutcomeStatus, TraceRecorder
+from engines.trace import OutcomeStatus, Severity, TraceRecorder
 from workloads.details import ReplayDetails
 from workloads.options import Option, RunOptions
 from workloads.order_1001.observations import Order1002, OrderObservations
@@ -48,6 +50,10 @@ LESSON_SCENARIOS = ("crash-window", "ship-fails", "reserve-fails", "nondetermini
 PAYMENT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                             maximum_interval=timedelta(seconds=8), maximum_attempts=5,
                             non_retryable_error_types=("CardDeclined",))
+
+
+#: What Temporal's server answers a signal to a closed workflow (serviceerror.NotFound, consts.ErrWorkflowCompleted).
+ALREADY_COMPLETED = "workflow execution already completed"
 
 
 # --- activities (RED: they touch the world, run at least once, results recorded) -------------
@@ -235,6 +241,8 @@ class _Setup:
         self.activities = OrderActivities(self.services).all()
         self.idempotency = idempotency
         self.workers: list[Worker] = []
+        #: What the scenario's action met (a late cancel, a crash after the end), in plain words.
+        self.notes: list[str] = []
 
     def worker(self, workflows: list | None = None, **options: Any) -> Worker:
         w = Worker(self.server, workflows=workflows or WORKFLOWS, activities=self.activities, skip_time=True,
@@ -272,7 +280,9 @@ def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True,
         w = s.worker()
         w.run(until=s.day(cancel_day))
         before = s.client.query(WORKFLOW_ID, STATUS_QUERY)
-        s.client.signal(WORKFLOW_ID, CANCEL_SIGNAL)
+        late = _signal_cancel(s, cancel_day)
+        if late:
+            s.notes.append(late)
         seen = replace(seen, day=cancel_day, status_before_signal=before,
                        status_after_signal=s.client.query(WORKFLOW_ID, STATUS_QUERY))
         w.run()
@@ -280,8 +290,12 @@ def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True,
         crash_day = 10 if day is None else day
         w = s.worker()
         w.run(until=s.day(crash_day))
+        closed = _closed_note(s)
         if scenario == "crash":
             w.crash(f"the worker process died on day {crash_day:g}")
+            if closed:
+                s.notes.append(f"worker crash on day {crash_day:g}: {closed}; no workflow or activity task was "
+                               "in flight, so the crash changed nothing and the new worker found no work")
         else:
             w.stop()
         seen = replace(seen, day=crash_day, live_workers_while_down=s.client.live_workers(),
@@ -316,9 +330,37 @@ def run(scenario: str = "happy", *, day: float | None = None, gate: bool = True,
     return _collect(s, scenario, seen)
 
 
+def _closed_note(s: _Setup) -> str:
+    """'the workflow had already completed on day 30' when #1001's run is closed, else ''."""
+    d = s.client.describe(WORKFLOW_ID)
+    if d.status == WorkflowExecutionStatus.RUNNING:
+        return ""
+    closed = "" if d.closed_at is None else f" on day {day_of(d.closed_at):g}"
+    return f"the workflow had already {d.status.lower()}{closed}"
+
+
+def _signal_cancel(s: _Setup, day: float) -> str:
+    """Signal cancelOrder as a client would. A closed workflow refuses it, as Temporal's server
+    does (SignalWorkflowExecution → NotFound "workflow execution already completed"): the refusal
+    is this run's answer to a late cancel, recorded in the trace at the day it was sent, and
+    returned as a note ('' when the signal was delivered)."""
+    try:
+        s.client.signal(WORKFLOW_ID, CANCEL_SIGNAL)
+        return ""
+    except ReplayError as exc:
+        closed = _closed_note(s)
+        if not closed:  # refused while running: not a late cancel, a real error
+            raise
+        note = (f"cancelOrder on day {day:g}: SignalWorkflowExecution failed with NotFound \"{ALREADY_COMPLETED}\" "
+                f"({closed}; the engine said: {exc}); the signal reached no code and changed nothing")
+        s.trace.emit(s.clock.now(), "SignalWorkflowExecution failed", WORKFLOW_ID, note, Severity.WARNING,
+                     signal=CANCEL_SIGNAL, error="NotFound", message=ALREADY_COMPLETED)
+        return note
+
+
 def _collect(s: _Setup, scenario: str, seen: OrderObservations) -> WorkloadRun:
     d = s.client.describe(WORKFLOW_ID)
-    problems = [w for worker in s.workers for w in worker.stats.problems]
+    problems = list(s.notes) + [w for worker in s.workers for w in worker.stats.problems]
     if d.status == "Completed":
         status = OutcomeStatus.CANCELED if (d.result or {}).get("status") == "cancelled" else OutcomeStatus.COMPLETED
     elif d.status == "Failed" or d.status == "Terminated":

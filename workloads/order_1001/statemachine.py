@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engines.clock import EPOCH, VirtualClock
+from engines.clock import EPOCH, VirtualClock, day_of
 from engines.statemachine import Engine, HistoryEventType, Resources, TaskContext, state_list
 from engines.store import open_store
 from engines.trace import OutcomeStatus, Severity, TraceRecorder
@@ -79,6 +79,26 @@ def cancel_order(engine: Engine, execution_arn: str) -> bool:
     return bool(tokens)
 
 
+def _closed_note(engine: Engine, arn: str) -> str:
+    """'the execution had already SUCCEEDED on day 30' when it is closed, else ''."""
+    desc = engine.describe_execution(arn)
+    if desc["status"] == "RUNNING":
+        return ""
+    stopped = ""
+    if desc.get("stopDate"):
+        stopped = f" on day {day_of(datetime.fromisoformat(desc['stopDate'].replace('Z', '+00:00'))):g}"
+    return f"the execution had already {desc['status']}{stopped}"
+
+
+def _no_token_note(engine: Engine, arn: str, day: float) -> str:
+    """Why a cancelOrder found nothing to answer: Step Functions has no signal, only the task token
+    of a waiting callback task, and SendTaskFailure needs one."""
+    closed = _closed_note(engine, arn)
+    where = closed or "the execution was RUNNING past its callback wait"
+    return (f"cancelOrder on day {day:g}: no task token to fail — {where}; SendTaskFailure needs the token of a "
+            "waiting .waitForTaskToken task, so the cancel reached no state and changed nothing")
+
+
 def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool = False,
         db: str | Path = ":memory:", listener: Listener | None = None) -> WorkloadRun:
     """Play ORDER #1001 under one scenario on a fresh virtual clock starting at EPOCH (day 0)."""
@@ -106,7 +126,10 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
 
         def deliver_cancel(now: datetime) -> None:
             if not cancel_order(engine, arn):
-                problems.append(f"cancelOrder on day {n:g} found no waiting task token: the order was past its wait")
+                note = _no_token_note(engine, arn, n)
+                problems.append(note)
+                recorder.emit(now, "SendTaskFailure not sent", WORKFLOW_ID, note, Severity.WARNING,
+                              signal=CANCEL_SIGNAL, status=engine.describe_execution(arn)["status"])
 
         if plain_stop:
             clock.call_at(when, lambda now: engine.stop_execution(arn, "cancelOrder", "stopped by an operator"), "stop")
@@ -117,6 +140,10 @@ def run(scenario: str = "happy", *, day: float | None = None, plain_stop: bool =
         n = 10.0 if day is None else day
         seen = replace(seen, day=n)
         engine.run_until_idle(until=EPOCH + timedelta(days=n))
+        closed = _closed_note(engine, arn)
+        if closed:
+            problems.append(f"interpreter lost on day {n:g}: {closed}; the checkpoint held no running execution, "
+                            "so the new interpreter had nothing to resume and the loss changed nothing")
         recorder.emit(clock.now(), "InterpreterLost", WORKFLOW_ID,
                       f"day {n:g}: the interpreter process is lost; only the SQLite checkpoint remains", Severity.WARNING)
         # A new process: a new clock at the time it starts, a new engine on the same database.
