@@ -15,11 +15,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from engines.dag import DagRunState, Scheduler, SensorMode, TaskInstanceState
 from engines.replay import Client, EventType, Worker
 from engines.statemachine import Engine, state_list
+
+
+class WaitMode(StrEnum):
+    """How a DAG's sensor waits: Airflow's two sensor modes, or deferred to the triggerer.
+
+    Poke holds a worker slot for the whole wait; reschedule frees it between pokes; a deferrable
+    sensor (`deferrable=True`, not a `mode`) hands the wait to the triggerer and holds no slot.
+    The sensor's timeout applies in all three.
+    """
+
+    POKE = "poke"
+    RESCHEDULE = "reschedule"
+    DEFERRABLE = "deferrable"
+
+    def sensor_args(self) -> dict[str, Any]:
+        """The sensor's constructor arguments, spelled as Airflow spells them."""
+        if self is WaitMode.DEFERRABLE:
+            return {"mode": SensorMode.POKE, "deferrable": True}
+        return {"mode": SensorMode(self.value)}
 
 #: One event of a replay or Step Functions history as the engine prints it (JSON).
 HistoryRow = dict[str, Any]
@@ -79,11 +99,11 @@ class DagDetails:
     pokes_by_task: dict[str, int] = field(default_factory=dict)
     slot_seconds_by_task: dict[str, float] = field(default_factory=dict)
     reschedules: int = 0                  # task_reschedule rows (sensors in reschedule mode)
-    mode: SensorMode | None = None        # the DAG's sensor mode, when it has a sensor
+    mode: WaitMode | None = None          # how the DAG's sensor waits, when it has a sensor
     sensor_timeout_seconds: float | None = None
 
     @classmethod
-    def of(cls, sched: Scheduler, run_id: str, *, mode: SensorMode | str | None = None,
+    def of(cls, sched: Scheduler, run_id: str, *, mode: WaitMode | str | None = None,
            sensor_timeout: timedelta | None = None) -> DagDetails:
         """Read the run from the scheduler (before it is closed)."""
         run = sched.dag_run(run_id)
@@ -92,7 +112,7 @@ class DagDetails:
             run_id=run_id, run_state=run.state, dag_version=run.dag_version, grid=sched.grid(run_id),
             task_states={t: ti.state for t, ti in run.tis.items()}, pokes=sum(pokes.values()), pokes_by_task=pokes,
             slot_seconds_by_task=sched.slot_seconds(run_id), reschedules=sched.meta.reschedule_count(run_id),
-            mode=None if mode is None else SensorMode(mode),
+            mode=None if mode is None else WaitMode(mode),
             sensor_timeout_seconds=None if sensor_timeout is None else sensor_timeout.total_seconds(),
         )
 

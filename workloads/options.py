@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from engines.dag import SensorMode
+from workloads.details import WaitMode
 from workloads.runs import Listener
 
 
@@ -24,7 +24,7 @@ class Option(StrEnum):
     GATE = "gate"                        # replay: deploy v2 behind a patched() version gate
     IDEMPOTENCY = "idempotency"          # replay: activities pass stable idempotency keys
     SENSOR_TIMEOUT = "sensor_timeout"    # dag: the wait sensor's timeout
-    MODE = "mode"                        # dag: sensor mode, poke or reschedule
+    MODE = "mode"                        # dag: how the sensor waits: poke, reschedule or deferrable
     PLAIN_STOP = "plain_stop"            # statemachine: cancel by StopExecution instead of the callback
 
 
@@ -38,5 +38,5 @@ class RunOptions:
     gate: bool = True
     idempotency: bool = True
     sensor_timeout: timedelta | None = None
-    mode: SensorMode = SensorMode.POKE
+    mode: WaitMode = WaitMode.POKE
     plain_stop: bool = False

@@ -1,14 +1,17 @@
-"""The side-by-side run: one workload on the three engines, played back on one virtual-time axis.
+"""The run view: one workload on the three engines, each drawn in its own model's picture, all
+driven by one virtual clock (play / pause / step / scrub to a day).
 
 The runs come from workloads.runner.run_side_by_side (30 virtual days take well under a second),
-so "play" replays the traces by time. An action at the current moment (send cancelOrder, crash
-the worker) re-runs with that scenario and day, and playback continues from that moment.
+so "play" moves the shared moment and each picture redraws itself at it from its engine's own
+records. An action at the current moment (send cancelOrder, crash the worker) re-runs with that
+scenario and day, and playback continues from that moment. A picker on the title row reaches
+every workload and scenario.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -17,39 +20,38 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Header, Static
+from textual.widgets import Header, Select, Static
 
 from engines.names import ENGINES
 
 from app.screens.guarded import GuardedScreen
 from app.widgets.footer import Footer
-from app.widgets.timeline import EngineColumn, TimeAxis, day_of
+from app.widgets.run.column import EngineColumn
+from app.widgets.run.day_axis import DayAxis, moments
+from app.widgets.timeline import Scale, day_of
 
 if TYPE_CHECKING:
-    from engines.trace import Outcome
     from workloads.runs import WorkloadRun
 
-SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0)   # axis units (days, or minutes for the ETL) per second
 TICK = 0.1  # seconds of wall time between playback frames
-
-
-def outcome_words(outcome: Outcome) -> str:
-    """The verifier's one-line account of an outcome (shipped / refunded / never refunded)."""
-    from workloads.verifier import describe_outcome
-
-    return describe_outcome(outcome)
+#: Pictures are drawn at the axis' resolution: an event within a thousandth of a unit of the
+#: moment (the DAG sensor's timeout, 64 s after day 7) shows at that moment.
+RESOLUTION = 1e-3
+COMPACT = (100, 30)  # below this width or height: the compact layout
 
 
 class RunScreen(GuardedScreen):
-    """Three columns, one per engine, on one axis from day 0 to day 30."""
+    """Three columns, one per engine, under one day axis fitted to the workload."""
 
     CSS_PATH = Path(__file__).with_name("run.tcss")  # absolute: subclasses live elsewhere
+    AUTO_FOCUS = None  # the playback keys (space, arrows) are the screen's: no picker takes them at start
     BINDINGS = [
-        Binding("space", "toggle_play", "Play", id="run.play", tooltip="Play the traces by virtual time"),
+        Binding("space", "toggle_play", "Play", id="run.play", tooltip="Play the run by virtual time"),
         Binding("right,period", "step(1)", "Step", id="run.step", key_display="→", tooltip="Jump to the next event"),
         Binding("left,comma", "step(-1)", "Back", id="run.back", show=False, tooltip="Jump to the previous event"),
-        Binding("right_square_bracket", "move_day(1)", "+1 day", id="run.next_day", show=False, tooltip="One virtual day forward"),
-        Binding("left_square_bracket", "move_day(-1)", "−1 day", id="run.previous_day", show=False, tooltip="One virtual day back"),
+        Binding("right_square_bracket", "move_day(1)", "+1 day", id="run.next_day", show=False, tooltip="One unit of the axis forward (a day)"),
+        Binding("left_square_bracket", "move_day(-1)", "−1 day", id="run.previous_day", show=False, tooltip="One unit of the axis back (a day)"),
         Binding("e,end", "to_end", "End", id="run.end", tooltip="Jump to the end of every run"),
         Binding("home", "to_start", "Start", id="run.start", show=False, tooltip="Back to day 0"),
         Binding("f", "speed(1)", "Faster", id="run.faster", show=False, tooltip="Play faster"),
@@ -57,14 +59,18 @@ class RunScreen(GuardedScreen):
         Binding("x", "act('cancel')", "cancelOrder", id="run.cancel", tooltip="Send cancelOrder now (re-runs with a cancel on this day)"),
         Binding("k", "act('crash')", "Crash", id="run.crash", tooltip="Crash the worker now (re-runs with a crash on this day)"),
         Binding("h", "act('happy')", "Happy path", id="run.happy", show=False, tooltip="Re-run the happy path"),
+        Binding("p", "pick('#scenario-picker')", "Scenario", id="run.pick_scenario", tooltip="Pick a scenario of this workload"),
+        Binding("w", "pick('#workload-picker')", "Workload", id="run.pick_workload", show=False, tooltip="Pick another workload"),
     ]
 
     class RunsReady(Message):
-        def __init__(self, seq: int, runs: dict[str, WorkloadRun] | None, words: dict[str, str], problem: str = "") -> None:
+        def __init__(self, seq: int, runs: dict[str, WorkloadRun] | None, scenario: str, available: list[str],
+                     problem: str = "") -> None:
             super().__init__()
             self.seq = seq
             self.runs = runs
-            self.words = words
+            self.scenario = scenario
+            self.available = available
             self.problem = problem
 
     def __init__(self) -> None:
@@ -74,19 +80,33 @@ class RunScreen(GuardedScreen):
         self.action_day: float | None = None
         self.runs: dict[str, WorkloadRun] | None = None
         self.available: list[str] = []
+        self.scale = Scale.fit(30.0)
         self.now = 0.0
-        self.end = 30.0
         self.playing = False
         self.speed = 2.0
         self.busy = False
         self._seq = 0
         self._resume_after_run = False
         self._next_load: tuple[str, str, float | None] | None = None
+        self._seek_after_run: float | None = None
+
+    @property
+    def end(self) -> float:
+        """The axis end in virtual days (30 for ORDER #1001, minutes for the ETL)."""
+        return self.scale.end
 
     def compose(self) -> ComposeResult:
+        from workloads.runner import WORKLOADS
+
         yield Header(icon="◆")
-        yield Static("", id="run-title")
-        yield TimeAxis(id="axis")
+        with Horizontal(id="run-bar"):
+            yield Static("", id="run-title")
+            # prompts as Text: a name is shown as written, never read as markup
+            yield Select([(Text(str(w)), str(w)) for w in WORKLOADS], id="workload-picker", compact=True, allow_blank=False,
+                         tooltip="the workload (w)")
+            yield Select([(Text("happy"), "happy")], id="scenario-picker", compact=True, allow_blank=False,
+                         tooltip="the scenario (p)")
+        yield DayAxis(id="axis")
         with Horizontal(id="columns"):
             for engine in ENGINES:
                 yield EngineColumn(engine)
@@ -94,8 +114,19 @@ class RunScreen(GuardedScreen):
 
     def on_mount(self) -> None:
         self.set_interval(TICK, self._tick)
+        self._fit_layout()
         if not self.workload:
             self.load("order-1001", "happy")
+
+    def on_resize(self) -> None:
+        self._fit_layout()
+
+    def _fit_layout(self) -> None:
+        width, height = self.app.size
+        compact = width < COMPACT[0] or height < COMPACT[1]
+        self.set_class(compact, "-compact")
+        for column in self.query(EngineColumn):
+            column.set_compact(compact)
 
     # ---- loading (attributes down from the app)
     def load(self, workload: str, scenario: str = "happy", day: float | None = None) -> None:
@@ -114,18 +145,28 @@ class RunScreen(GuardedScreen):
                 column.show_message(f"running {workload} ({scenario}) on {column.engine}…")
         self.run_engines(self._seq, workload, scenario, day)
 
+    def seek(self, day: float) -> None:
+        """Stop and show virtual day `day` (clamped to the axis); once the runs are in, if loading."""
+        if self.busy or self.runs is None:
+            self._seek_after_run = day
+            return
+        self.now = min(self.end, max(0.0, day))
+        self.playing = False
+        self._render_now()
+
     @work(thread=True, group="side-by-side")
     def run_engines(self, seq: int, workload: str, scenario: str, day: float | None) -> None:
         from workloads.runner import run_side_by_side, scenarios
 
         try:
-            self.available = scenarios(workload)
+            available = scenarios(workload)
+            if scenario not in available:  # e.g. "happy" for a workload whose scenarios are approve/reject
+                scenario, day = available[0], None
             runs = run_side_by_side(workload, scenario, day=day)
         except Exception as exc:  # an engine failing must be shown, not crash the app
-            self.post_message(self.RunsReady(seq, None, {}, f"{workload} ({scenario}) failed: {type(exc).__name__}: {exc}"))
+            self.post_message(self.RunsReady(seq, None, scenario, [], f"{workload} ({scenario}) failed: {type(exc).__name__}: {exc}"))
             return
-        words = {engine: outcome_words(run.outcome) for engine, run in runs.items()}
-        self.post_message(self.RunsReady(seq, runs, words))
+        self.post_message(self.RunsReady(seq, runs, scenario, available))
 
     @on(RunsReady)
     def show_runs(self, event: RunsReady) -> None:
@@ -137,53 +178,92 @@ class RunScreen(GuardedScreen):
             self.load(*request)
             return
         self.refresh_bindings()
-        self._show_title()
         if event.runs is None:
+            self._show_title()
             for column in self.query(EngineColumn):
                 column.show_message(event.problem)
             self.notify(event.problem, severity="error", timeout=6)
             return
-        self.runs = event.runs
+        self.runs, self.scenario, self.available = event.runs, event.scenario, event.available
+        if event.scenario != self.scenario:
+            self.action_day = None
+        self._sync_pickers()
         self.app.runs_updated(event.runs)  # type: ignore[attr-defined]
+        marks = moments(event.runs, self.scenario, self.action_day)
         last = max((day_of(e.time) for run in event.runs.values() for e in run.trace), default=0.0)
-        self.end = max(30.0, float(int(last) + (0 if last == int(last) else 1)))
+        self.scale = Scale.fit(max([last, *(m.day for m in marks)]))
+        self.query_one(DayAxis).show(self.scale, marks)
         for column in self.query(EngineColumn):
             run = event.runs.get(column.engine)
             if run is None:
                 column.show_message("not run")
             else:
-                column.show_run(run, event.words.get(column.engine, ""))
-        if self.action_day is None:
-            self.now = 0.0
-        else:
-            self.now = min(self.action_day, self.end)
+                column.show_run(run, self.scale)
+        self.now = 0.0 if self.action_day is None else min(self.action_day, self.end)
+        if self._seek_after_run is not None:
+            self.now, self._seek_after_run = min(self.end, max(0.0, self._seek_after_run)), None
         self.playing = self._resume_after_run or self.playing
         self._resume_after_run = False
         self._show_title()
         self._render_now()
 
+    def _sync_pickers(self) -> None:
+        """The pickers show the loaded workload and scenario (without re-running on the change)."""
+        workload = self.query_one("#workload-picker", Select)
+        scenario = self.query_one("#scenario-picker", Select)
+        with workload.prevent(Select.Changed), scenario.prevent(Select.Changed):
+            if workload.value != self.workload:
+                workload.value = self.workload
+            scenario.set_options([(Text(s), s) for s in self.available])
+            scenario.value = self.scenario
+
+    @on(Select.Changed, "#scenario-picker")
+    def scenario_picked(self, event: Select.Changed) -> None:
+        self.set_focus(None)  # back to the playback keys
+        if isinstance(event.value, str) and event.value != self.scenario and self.workload:
+            self.load(self.workload, event.value)
+
+    @on(Select.Changed, "#workload-picker")
+    def workload_picked(self, event: Select.Changed) -> None:
+        self.set_focus(None)
+        if isinstance(event.value, str) and event.value != self.workload:
+            self.runs = None
+            self.load(event.value, "")
+
+    def action_pick(self, selector: str) -> None:
+        picker = self.query_one(selector, Select)
+        picker.focus()
+        picker.expanded = True
+
     def _show_title(self) -> None:
-        at = f" on day {self.action_day:g}" if self.action_day is not None else ""
+        at = f" on {self.scale.label(self.action_day)}" if self.action_day is not None else ""
         state = " — running the engines…" if self.busy else ""
         self.query_one("#run-title", Static).update(
-            Text.assemble((f" {self.workload}", "bold"), f" · scenario {self.scenario}{at}{state}")
+            Text.assemble((f" {self.workload}", "bold"), f" · {self.scenario}{at}{state}")
         )
 
     # ---- playback
     def _tick(self) -> None:
         if not self.playing or self.runs is None:
             return
-        self.now = min(self.end, self.now + self.speed * TICK)
+        self.now = min(self.end, self.now + self.speed * TICK * self.scale.days)
         if self.now >= self.end:
             self.playing = False
         self._render_now()
 
     def _render_now(self) -> None:
-        axis = self.query_one(TimeAxis)
-        axis.now, axis.end, axis.playing, axis.speed = self.now, self.end, self.playing, self.speed
-        axis.marks = (self.action_day,) if self.action_day is not None else ()
+        """Redraw every picture at `now`. A tick can still fire while the screen's children are
+        being removed (quitting from the run view raised NoMatches 'TimeAxis', issue 20): a screen
+        whose parts are gone draws nothing."""
+        if not self.is_attached:
+            return
+        axes = self.query(DayAxis)
+        if not axes:
+            return
+        axes.first().set(now=self.now, playing=self.playing, speed=self.speed)
+        moment = self.now + RESOLUTION * self.scale.days
         for column in self.query(EngineColumn):
-            column.play_to(self.now, self.end)
+            column.at(moment)
 
     def _event_days(self) -> list[float]:
         if not self.runs:
@@ -199,7 +279,7 @@ class RunScreen(GuardedScreen):
     def action_step(self, direction: int) -> None:
         days = self._event_days()
         if direction > 0:
-            later = [d for d in days if d > self.now + 1e-9]
+            later = [d for d in days if d > self.now + RESOLUTION * self.scale.days]
             self.now = later[0] if later else self.end
         else:
             earlier = [d for d in days if d < self.now - 1e-9]
@@ -208,8 +288,11 @@ class RunScreen(GuardedScreen):
         self._render_now()
 
     def action_move_day(self, delta: int) -> None:
-        whole = math.floor(self.now + 1e-9) if delta > 0 else math.ceil(self.now - 1e-9)
-        self.now = min(self.end, max(0.0, float(whole + delta)))
+        """One unit of the axis (a day; a minute for the ETL), landing on whole units."""
+        unit = self.scale.days
+        units = self.now / unit
+        whole = math.floor(units + 1e-9) if delta > 0 else math.ceil(units - 1e-9)
+        self.now = min(self.end, max(0.0, (whole + delta) * unit))
         self.playing = False
         self._render_now()
 
