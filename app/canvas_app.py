@@ -136,22 +136,6 @@ class WorkflowCanvasApp(App[None]):
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(SafeCommandPalette(id="--command-palette"))
 
-    async def action_quit(self) -> None:
-        """Quit; in a browser tab (textual-serve), ask first."""
-        if not self.is_web:
-            self.exit()
-            return
-        from app.screens.confirm_quit import ConfirmQuit
-
-        if isinstance(self.screen, ConfirmQuit):
-            return
-
-        def answered(end: bool | None) -> None:
-            if end:
-                self.exit()
-
-        self.push_screen(ConfirmQuit(), answered)
-
     # ---- help and theme
     def action_help(self) -> None:
         from app.screens.help import HelpScreen, live_key_help
