@@ -33,7 +33,7 @@ async def main(total: int, seeds: list[int]) -> int:
         for mode in MODES:
             t0 = time.perf_counter()
             try:
-                n = await monkey(mode, rng, keys=keys, clicks=clicks)
+                n = await monkey(mode, rng, keys=keys, clicks=clicks, resizes=max(1, per_run // 60))
             except BaseException:  # noqa: BLE001 - a crash is what we are looking for
                 failures += 1
                 print(f"seed {seed} {mode}: CRASH", flush=True)
