@@ -129,6 +129,9 @@ def temporal_groups(rows: Iterable[Mapping[str, Any]]) -> list[EventGroup]:
         elif not group.name and name:
             group.name = name
         group.events.append(row)
+        if key is not None and kind.endswith(_ENDINGS):
+            # closed: Temporal lets a later timer (or activity) reuse the id once this one has ended
+            open_by_key.pop(key, None)
     return groups
 
 

@@ -112,3 +112,13 @@ async def test_replay_tab_draws_the_replayed_live_boundary_after_a_crash():
         labels = _labels(app.screen.query_one("#replay-history", Tree))
         boundary = next(i for i, label in enumerate(labels) if "replayed above · live below" in label)
         assert 0 < boundary < len(labels) - 1
+
+
+def test_a_timer_id_reused_after_its_timer_fired_is_a_new_group():
+    """Temporal allows a timer id again once the timer with it has ended."""
+    from app.widgets.event_groups import temporal_groups
+
+    rows = [{"id": 1, "type": "TimerStarted", "attributes": {"timer_id": "1", "duration_seconds": 60}},
+            {"id": 2, "type": "TimerFired", "attributes": {"timer_id": "1"}},
+            {"id": 3, "type": "TimerStarted", "attributes": {"timer_id": "1", "duration_seconds": 60}}]
+    assert [(g.status, [e["id"] for e in g.events]) for g in temporal_groups(rows)] == [("Fired", [1, 2]), ("Pending", [3])]
