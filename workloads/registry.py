@@ -16,6 +16,9 @@ from engines.trace import ENGINES, EngineName
 from workloads.expense_approval import dag as expense_dag
 from workloads.expense_approval import replay as expense_replay
 from workloads.expense_approval import statemachine as expense_statemachine
+from workloads.kyc import dag as kyc_dag
+from workloads.kyc import replay as kyc_replay
+from workloads.kyc import statemachine as kyc_statemachine
 from workloads.nightly_etl import dag as etl_dag
 from workloads.nightly_etl import replay as etl_replay
 from workloads.nightly_etl import statemachine as etl_statemachine
@@ -23,12 +26,17 @@ from workloads.order_1001 import dag as order_dag
 from workloads.order_1001 import replay as order_replay
 from workloads.order_1001 import statemachine as order_statemachine
 from workloads.runs import WorkloadName
+from workloads.subscription import dag as subscription_dag
+from workloads.subscription import replay as subscription_replay
+from workloads.subscription import statemachine as subscription_statemachine
 from workloads.workload import Workload
 
 _VERSIONS: tuple[Workload, ...] = (
     order_replay.WORKLOAD, order_dag.WORKLOAD, order_statemachine.WORKLOAD,
     etl_replay.WORKLOAD, etl_dag.WORKLOAD, etl_statemachine.WORKLOAD,
     expense_replay.WORKLOAD, expense_dag.WORKLOAD, expense_statemachine.WORKLOAD,
+    subscription_replay.WORKLOAD, subscription_dag.WORKLOAD, subscription_statemachine.WORKLOAD,
+    kyc_replay.WORKLOAD, kyc_dag.WORKLOAD, kyc_statemachine.WORKLOAD,
 )
 
 

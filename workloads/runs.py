@@ -36,6 +36,8 @@ class WorkloadName(StrEnum):
     ORDER_1001 = "order-1001"
     NIGHTLY_ETL = "nightly-etl"
     EXPENSE_APPROVAL = "expense-approval"
+    SUBSCRIPTION = "subscription-renewal"
+    KYC = "kyc-review"
 
 
 @dataclass(frozen=True)

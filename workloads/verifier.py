@@ -21,15 +21,17 @@ from workloads.requirements import GRADE_SHARE, Grade, catalogue, requirement
 
 #: Which scenario shows a requirement at work, when the card's workload has it (first one found).
 EVIDENCE_SCENARIOS: dict[str, tuple[str, ...]] = {
-    "signals": ("cancel", "approve"),
+    "signals": ("cancel", "approve", "new-documents"),
     "long_wait": ("happy", "no-answer"),
     "compensation": ("cancel", "reject"),
     "crash_survival": ("crash",),
-    "retries": ("sick-payment", "flaky-transform"),
-    "evolves_in_flight": ("deploy-v2",),
+    "retries": ("sick-payment", "flaky-transform", "declined", "flaky-size"),
+    "evolves_in_flight": ("deploy-v2", "price-change"),
+    "unbounded": ("happy",),
+    "fan_out": ("one-upload", "batch-1000"),
     "batch_dag": ("happy",),
     "scheduled": ("happy",),
-    "cloud_native": ("approve",),
+    "cloud_native": ("approve", "one-upload"),
     "declarative": ("approve",),
 }
 #: The day a scenario's action happens in the evidence run, where the default would prove nothing:
@@ -211,6 +213,11 @@ def describe_outcome(outcome) -> str:
         parts.append(f"paid out ${paid / 100:.2f}" if paid else "nothing paid out")
     if isinstance(result.get("warehouse"), list):  # the nightly ETL's warehouse rows
         parts.append(f"warehouse rows {len(result['warehouse'])}")
+    if "documents_lost" in result:  # the KYC review: which documents the decision saw
+        v = result.get("decided_on_version")
+        parts.append(f"decided on documents v{v}" if v is not None else "no decision")
+        if result.get("lost_versions"):
+            parts.append("lost documents " + ", ".join(f"v{n}" for n in result["lost_versions"]))
     if outcome.emailed:
         parts.append(f"emails {outcome.emailed}")
     if outcome.slot_seconds:

@@ -95,6 +95,9 @@ INSERT INTO xcom SELECT *, -1 FROM xcom_v1;
 DROP TABLE xcom_v1;
 """}
 NOW_KEY = "dag.virtual_now"
+#: Airflow's DagModel.is_paused, one wc_meta key per DAG ("1" paused, "0" not): kept beside the
+#: virtual time rather than in a new table, so a file's schema version does not change.
+PAUSED_KEY = "dag.is_paused."
 
 TI_COLUMNS = ("run_id", "task_id", "state", "try_number", "max_tries", "start_date", "end_date", "slot_seconds",
               "next_at", "sensor_started", "pokes", "pool", "dag_version", "map_index",
@@ -138,6 +141,14 @@ class MetadataDB:
 
     def set_schedule(self, dag_id: str, last: datetime | None, next_: datetime | None) -> None:
         self._c.execute("INSERT OR REPLACE INTO dag_schedule VALUES (?, ?, ?)", (dag_id, iso(last), iso(next_)))
+
+    def is_paused(self, dag_id: str) -> bool | None:
+        """The DAG's is_paused flag on file (None: never set, the DAG is new to this file)."""
+        value = self.store.get_meta(PAUSED_KEY + dag_id)
+        return None if value is None else value == "1"
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        self.store.set_meta(PAUSED_KEY + dag_id, "1" if paused else "0")
 
     # --- runs and task instances --------------------------------------------------------------
     def save_run(self, run: DagRun) -> None:

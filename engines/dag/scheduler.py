@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, runtime_checkable
 
-from engines.clock import Clock, Timer, VirtualClock
+from engines.clock import Clock, Timer, VirtualClock, as_utc
 from engines.dag.dag import DAG
 from engines.dag.dagrun import DagRunLifecycle
 from engines.dag.deferral import Triggerer
@@ -95,6 +95,7 @@ class Scheduler:
         self._tis.on_deferred = self.triggerer.defer
         self._pumping = False
         self._schedule_timers: dict[str, Timer] = {}
+        self._paused: set[str] = set()
         self.loop.wake = self._pump
         saved = self.meta.saved_now()
         self.session.committed_now = saved
@@ -125,6 +126,7 @@ class Scheduler:
         dag.validate()
         self.dags[dag.dag_id] = dag
         version = self._record_version(dag)
+        self._load_paused(dag)
         self._arm_schedule(dag)
         if _load:
             self._pump()
@@ -244,6 +246,40 @@ class Scheduler:
         self._pump(force_flush=True)
         return killed
 
+    def pause_dag(self, dag_id: str) -> None:
+        """`airflow dags pause DAG_ID`: is_paused is set in the metadata database and the scheduler
+        creates no more scheduled runs of the DAG until it is unpaused.
+
+        No task code hears of the pause. Only run creation honours it here: Airflow's scheduler
+        also stops examining a paused DAG's running runs and leaves a manual run queued until
+        the unpause; here a run already created, or triggered by hand, goes on to its end.
+        """
+        self._dag(dag_id)
+        self._paused.add(dag_id)
+        timer = self._schedule_timers.pop(dag_id, None)
+        if timer is not None:
+            timer.cancel()
+        self.session.defer(lambda meta: meta.set_paused(dag_id, True))
+        self.loop.emit("DAG paused", dag_id, f"{dag_id} is paused: the scheduler creates no new runs of it",
+                       dag_id=dag_id)
+        self._pump(force_flush=True)
+
+    def unpause_dag(self, dag_id: str) -> None:
+        """`airflow dags unpause DAG_ID`: the schedule is armed again from the last scheduled run,
+        so with catchup=True every point missed while paused gets its run (with catchup=False only
+        the latest one)."""
+        dag = self._dag(dag_id)
+        self._paused.discard(dag_id)
+        self.session.defer(lambda meta: meta.set_paused(dag_id, False))
+        self.loop.emit("DAG unpaused", dag_id, f"{dag_id} is unpaused: its schedule is armed again", dag_id=dag_id)
+        self._arm_schedule(dag)
+        self._pump(force_flush=True)
+
+    def is_paused(self, dag_id: str) -> bool:
+        """The DAG's is_paused flag (Airflow's DagModel.is_paused)."""
+        self._dag(dag_id)
+        return dag_id in self._paused
+
     def kill_worker(self, run_id: str | None = None, task_id: str | None = None) -> list[str]:
         """Kill the worker process(es) running task instances (a crash). The metadata still says
         running until the scheduler misses the heartbeat; then the try fails and, with retries
@@ -323,25 +359,34 @@ class Scheduler:
                        version=number, hash=digest)
         return number
 
+    def _load_paused(self, dag: DAG) -> None:
+        """The DAG's is_paused from the file; a DAG new to it starts as is_paused_upon_creation says."""
+        paused = self.meta.is_paused(dag.dag_id)
+        if paused is None and dag.is_paused_upon_creation:
+            paused = True
+            self.session.defer(lambda meta: meta.set_paused(dag.dag_id, True))
+        (self._paused.add if paused else self._paused.discard)(dag.dag_id)
+
     def _arm_schedule(self, dag: DAG, last: datetime | None = None) -> None:
-        """A timer for the DAG's next automated run, as its timetable says (none for schedule=None)."""
+        """A timer for the DAG's next automated run, as its timetable says (none for schedule=None,
+        none while the DAG is paused)."""
         timer = self._schedule_timers.pop(dag.dag_id, None)
         if timer is not None:
             timer.cancel()
         tt = timetable_for(dag.schedule, where=f"DAG {dag.dag_id}")
-        if tt is None:
+        if tt is None or dag.dag_id in self._paused:
             return
         if last is None:
             last = self.meta.schedule_of(dag.dag_id)
         nxt = tt.next_run_after(last=last, start_date=dag.start_date, catchup=dag.catchup, now=self.now())
-        if nxt is None:
-            return
+        if nxt is None or (dag.end_date is not None and nxt > as_utc(dag.end_date)):
+            return  # Airflow creates no run past the DAG's end_date
         self._schedule_timers[dag.dag_id] = self.loop.arm(
             nxt, partial(self._scheduled_run_due, dag.dag_id, nxt), f"schedule {dag.dag_id}")
 
     def _scheduled_run_due(self, dag_id: str, run_after: datetime) -> None:
         dag = self.dags.get(dag_id)
-        if dag is None:
+        if dag is None or dag_id in self._paused:
             return
         self._runs.create_run(dag, DagRunType.SCHEDULED, run_after, {}, None, self.versions[dag_id])
         self.session.defer(lambda meta: meta.set_schedule(dag_id, run_after, None))

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from engines import jsonio
-from engines.statemachine import dataflow, jsonata_mode
+from engines.statemachine import dataflow, jsonata_mode, start_execution
 from engines.statemachine.errors import DATA_LIMIT, HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatemachineError, StatesError
 from engines.statemachine.execution import Execution
 from engines.statemachine.history import HistoryEventType, TaskEventPrefix
@@ -60,7 +60,7 @@ def invoke(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
     task.hb_due = iso(now + timedelta(seconds=heartbeat)) if heartbeat and callback else None
     rt.checkpoint(ex)  # the task is scheduled: a crash from here re-runs it (at-least-once, as AWS)
     try:
-        fn = rt.resources.resolve(ref)
+        fn = start_execution.resolve(rt.resources, ref)  # states:startExecution is built in
     except StatemachineError as exc:
         failed(rt, ex, th, state, RUNTIME if ref.kind != IntegrationKind.LAMBDA else LAMBDA_NOT_FOUND, str(exc))
         return

@@ -6,6 +6,7 @@ import pytest
 
 from workloads.requirements import catalogue
 from workloads.cards import CardError, bundled_cards, get_card, load_card
+from workloads.runner import scenarios
 
 GOOD = """id = "my-flow"
 letter = "Z"
@@ -37,9 +38,14 @@ def test_bundled_cards_validate_and_cover_the_brief():
     assert by_letter["B"].scenarios == ["happy", "flaky-transform", "bad-data"]
     assert by_letter["C"].workload == "expense-approval" and by_letter["C"].scenarios == ["approve", "reject", "no-answer"]
     assert by_letter["C"].chips["cloud_native"] is True
+    assert by_letter["D"].workload == "subscription-renewal"
+    assert by_letter["D"].scenarios == ["happy", "cancel", "declined", "price-change"]
+    assert by_letter["E"].workload == "kyc-review" and by_letter["E"].scenarios == ["approved", "new-documents", "no-answer"]
     extra = [c for c in cards if c.letter not in "ABC"]
-    assert all(c.workload is None for c in extra)
     assert {"unbounded", "long_wait", "fan_out"} <= {k for c in extra for k in c.present()}
+    for card in cards:  # a card's scenarios are its workload's, in the order they were written
+        if card.workload is not None:
+            assert card.scenarios == scenarios(card.workload), card.id
     assert by_letter["A"].chip_label("long_wait") == "30-day wait"
     for card in cards:
         assert set(card.chips) <= set(catalogue()) and card.path is not None

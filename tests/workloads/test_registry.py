@@ -12,15 +12,18 @@ from engines.dag import SensorMode
 from engines.trace import ENGINES, OutcomeStatus
 from workloads.details import DagDetails, ReplayDetails, StatemachineDetails
 from workloads.expense_approval.observations import ExpenseObservations
+from workloads.kyc.observations import KycObservations
 from workloads.nightly_etl.observations import EtlObservations
 from workloads.options import Option, RunOptions
 from workloads.order_1001.observations import OrderObservations
 from workloads.registry import WORKLOADS, UnknownWorkloadError, versions, workload_version
 from workloads.runner import run_workload
 from workloads.runs import RunShapeError, WorkloadName
+from workloads.subscription.observations import SubscriptionObservations
 
 OBSERVATIONS = {WorkloadName.ORDER_1001: OrderObservations, WorkloadName.NIGHTLY_ETL: EtlObservations,
-                WorkloadName.EXPENSE_APPROVAL: ExpenseObservations}
+                WorkloadName.EXPENSE_APPROVAL: ExpenseObservations, WorkloadName.SUBSCRIPTION: SubscriptionObservations,
+                WorkloadName.KYC: KycObservations}
 DETAILS = {"replay": ReplayDetails, "dag": DagDetails, "statemachine": StatemachineDetails}
 
 
