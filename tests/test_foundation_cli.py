@@ -31,7 +31,7 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_second():
     assert readme[0] == "```bash" and readme[3] == "```"
     run_app, run_tests = readme[1], readme[2]
     assert "workflow-canvas" in run_app and "pip install" in run_app
-    assert "pytest" in run_tests and "[test]" in run_tests
+    assert "pytest" in run_tests and "[test,real]" in run_tests
     ci = (ROOT / ".ci" / "run").read_text()
     assert "set -euo pipefail" in ci
     script = "awk '/^```/{n++; next} n==1{print}' README.md | sed -n 2p"

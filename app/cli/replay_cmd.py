@@ -245,7 +245,11 @@ def _replay_file(args) -> int:
         events, workflow_id, run_id = history.events, history.workflow_id, history.run_id
     else:
         events, workflow_id, run_id = _native_events(data, args.file, HistoryEvent, EventType)
+    from workloads.expense_approval.replay import expense_workflow
+    from workloads.nightly_etl.replay import etl_workflow
+
     workflows = [order_workflow_v2 if w.__name__ == "order_workflow" and args.version == "v2" else w for w in WORKFLOWS]
+    workflows += [expense_workflow, etl_workflow]  # every bundled workflow type a Temporal history may name
     result = Replayer(workflows).replay_workflow(events, workflow_id=workflow_id, run_id=run_id)
     print(f"{args.file}: {result.workflow_type} {result.workflow_id} replayed: {result.events} events, "
           f"{result.matched_commands} recorded commands re-issued by the code, no nondeterminism"

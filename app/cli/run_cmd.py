@@ -22,6 +22,12 @@ def _add_run(sub) -> None:
     parser.add_argument("--engine", default="all", choices=("replay", "dag", "statemachine", "all"))
     parser.add_argument("--verbose", "-v", action="store_true", help="show each event's plain-words detail")
     parser.add_argument("--json", action="store_true", help="print per engine {status, outcome, problems, trace}")
+    parser.add_argument("--on", choices=("mini", "real"), default="mini",
+                        help="real: also run the exported workload on the real engines (the `real` extra: "
+                             "Temporal's dev server, Airflow 3's dag.test(), Step Functions on moto) and list "
+                             "every difference from the mini-engines")
+    parser.add_argument("--endpoint-url", default=None, metavar="URL",
+                        help="with --on real: a Step Functions endpoint instead of moto (its Lambdas must exist there)")
     parser.set_defaults(handler=_run)
 
 
@@ -33,6 +39,12 @@ def _run(args) -> int:
     from workloads.runner import scenarios
 
     scenario = args.scenario or scenarios(args.workload)[0]
+    if args.on == "real":
+        return _run_real(args, scenario, engines)
+    if args.endpoint_url:
+        from app.cli.common import CliError
+
+        raise CliError("--endpoint-url needs --on real")
     runs = run_side_by_side(args.workload, scenario, day=args.day, engines=engines)
     if args.json:
         from app.cli.common import print_json
@@ -41,6 +53,56 @@ def _run(args) -> int:
         return 0
     _print_timelines(runs, args.verbose)
     return 0
+
+
+def _run_real(args, scenario: str, engines: tuple[str, ...]) -> int:
+    """Each engine's real counterpart beside it: statuses, ledgers and every difference."""
+    import tempfile
+    from pathlib import Path
+
+    from app.cli.common import CliError, print_json
+    from workloads.eject import MINI_ENGINE, RealEngineUnavailable, run_and_compare, supported
+
+    if args.day is not None:
+        raise CliError("--day is not taken with --on real: the exported workloads play each scenario's own day")
+    results: dict[str, dict] = {}
+    for system, engine in MINI_ENGINE.items():
+        if engine not in engines:
+            continue
+        if not supported(system, args.workload):
+            results[system.value] = {"skipped": f"{args.workload} is not exported to {system.value} yet"}
+            continue
+        options = {"endpoint_url": args.endpoint_url} if system.value == "stepfunctions" and args.endpoint_url else {}
+        try:
+            with tempfile.TemporaryDirectory(prefix=f"canvas-{system.value}-") as work:
+                results[system.value] = run_and_compare(args.workload, scenario, system, work_dir=Path(work),
+                                                        **options).to_json()
+        except RealEngineUnavailable as exc:
+            results[system.value] = {"unavailable": str(exc)}
+    if args.json:
+        print_json(results)
+        return 0
+    _print_real(args.workload, scenario, results)
+    return 0
+
+
+def _print_real(workload: str, scenario: str, results: dict[str, dict]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{workload} · {scenario}: the mini-engines beside the real ones", expand=True, show_lines=True)
+    for name in ("real engine", "mini-engine", "status (mini · real)", "differences"):
+        table.add_column(name, overflow="fold", ratio=2 if name == "differences" else 1)
+    for system, r in results.items():
+        if "real" not in r:
+            table.add_row(system, "", "", f"[yellow]{escape(r.get('unavailable') or r.get('skipped', ''))}[/]")
+            continue
+        diffs = "\n".join(escape(line) for line in r["differences"]) or "[green]none: same status, ledger and steps[/]"
+        real = r["real"]
+        table.add_row(f"{system}\n[dim]{escape(real['engine_version'])}[/]", r["mini"]["engine"],
+                      f"{escape(r['mini']['status'])} · {escape(real['status'])}", diffs)
+    Console().print(table)
 
 
 def _print_timelines(runs, verbose: bool = False) -> None:
