@@ -29,6 +29,9 @@ from workloads.runs import WorkloadName
 from workloads.subscription import dag as subscription_dag
 from workloads.subscription import replay as subscription_replay
 from workloads.subscription import statemachine as subscription_statemachine
+from workloads.thumbnails import dag as thumbnails_dag
+from workloads.thumbnails import replay as thumbnails_replay
+from workloads.thumbnails import statemachine as thumbnails_statemachine
 from workloads.workload import Workload
 
 _VERSIONS: tuple[Workload, ...] = (
@@ -37,6 +40,7 @@ _VERSIONS: tuple[Workload, ...] = (
     expense_replay.WORKLOAD, expense_dag.WORKLOAD, expense_statemachine.WORKLOAD,
     subscription_replay.WORKLOAD, subscription_dag.WORKLOAD, subscription_statemachine.WORKLOAD,
     kyc_replay.WORKLOAD, kyc_dag.WORKLOAD, kyc_statemachine.WORKLOAD,
+    thumbnails_replay.WORKLOAD, thumbnails_dag.WORKLOAD, thumbnails_statemachine.WORKLOAD,
 )
 
 

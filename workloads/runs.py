@@ -38,6 +38,7 @@ class WorkloadName(StrEnum):
     EXPENSE_APPROVAL = "expense-approval"
     SUBSCRIPTION = "subscription-renewal"
     KYC = "kyc-review"
+    THUMBNAILS = "thumbnail-fan-out"
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,8 @@ def describe_outcome(outcome) -> str:
         parts.append(f"paid out ${paid / 100:.2f}" if paid else "nothing paid out")
     if isinstance(result.get("warehouse"), list):  # the nightly ETL's warehouse rows
         parts.append(f"warehouse rows {len(result['warehouse'])}")
+    if "complete_uploads" in result:  # the thumbnail fan-out: what the image store holds
+        parts.append(f"outputs {result['outputs']:,} ({result['complete_uploads']:,} of {result['uploads']:,} uploads complete)")
     if "documents_lost" in result:  # the KYC review: which documents the decision saw
         v = result.get("decided_on_version")
         parts.append(f"decided on documents v{v}" if v is not None else "no decision")

@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _add_run(sub) -> None:
     parser = sub.add_parser("run", help="run a workload under a scenario on the engines, side by side")
-    parser.add_argument("workload", metavar="WORKLOAD", type=word, help="order-1001, nightly-etl or expense-approval")
+    parser.add_argument("workload", metavar="WORKLOAD", type=word, help="order-1001, nightly-etl, expense-approval, subscription-renewal, kyc-review or thumbnail-fan-out")
     parser.add_argument("--scenario", default=None, type=word,
                         help="e.g. happy, cancel, crash (default: the workload's first scenario)")
     parser.add_argument("--day", type=day_arg, default=None,

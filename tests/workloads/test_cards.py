@@ -41,6 +41,8 @@ def test_bundled_cards_validate_and_cover_the_brief():
     assert by_letter["D"].workload == "subscription-renewal"
     assert by_letter["D"].scenarios == ["happy", "cancel", "declined", "price-change"]
     assert by_letter["E"].workload == "kyc-review" and by_letter["E"].scenarios == ["approved", "new-documents", "no-answer"]
+    assert by_letter["F"].workload == "thumbnail-fan-out"
+    assert by_letter["F"].scenarios == ["one-upload", "flaky-size", "batch-1000"]
     extra = [c for c in cards if c.letter not in "ABC"]
     assert {"unbounded", "long_wait", "fan_out"} <= {k for c in extra for k in c.present()}
     for card in cards:  # a card's scenarios are its workload's, in the order they were written

@@ -20,10 +20,11 @@ from workloads.registry import WORKLOADS, UnknownWorkloadError, versions, worklo
 from workloads.runner import run_workload
 from workloads.runs import RunShapeError, WorkloadName
 from workloads.subscription.observations import SubscriptionObservations
+from workloads.thumbnails.observations import ThumbnailObservations
 
 OBSERVATIONS = {WorkloadName.ORDER_1001: OrderObservations, WorkloadName.NIGHTLY_ETL: EtlObservations,
                 WorkloadName.EXPENSE_APPROVAL: ExpenseObservations, WorkloadName.SUBSCRIPTION: SubscriptionObservations,
-                WorkloadName.KYC: KycObservations}
+                WorkloadName.KYC: KycObservations, WorkloadName.THUMBNAILS: ThumbnailObservations}
 DETAILS = {"replay": ReplayDetails, "dag": DagDetails, "statemachine": StatemachineDetails}
 
 
