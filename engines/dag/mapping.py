@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
@@ -112,8 +113,9 @@ def _as_items(value: Any) -> list[Any]:
     return list(value)
 
 
-def expand_values(task: Any, resolve: Callable[[XComArg], Any]) -> list[dict[str, Any]]:
-    """The mapped arguments of each task instance, map index order; `resolve` pulls an XComArg's value."""
+def _mapped_lists(task: Any, resolve: Callable[[XComArg], Any]) -> tuple[list[Any] | None, dict[str, list[Any]]]:
+    """(expand_kwargs' list of dicts, None) or (None, each mapped argument's values): what the
+    task instances are made of, resolved but not yet crossed."""
     expand_input = task.expand_input or {}
     where = f"task {task.task_id}"
     if KWARGS_LIST in expand_input:
@@ -121,19 +123,49 @@ def expand_values(task: Any, resolve: Callable[[XComArg], Any]) -> list[dict[str
         items = resolve(value) if isinstance(value, XComArg) else value
         if not is_mappable_value(items) or not all(isinstance(d, Mapping) for d in items):
             raise UnmappableXComTypePushed(f"{where}: expand_kwargs needs a list of dicts, got {items!r}")
-        out = [dict(d) for d in items]
-    else:
-        lists: dict[str, list[Any]] = {}
-        for name, value in expand_input.items():
-            got = resolve(value) if isinstance(value, XComArg) else value
-            if not is_mappable_value(got):
-                raise UnmappableXComTypePushed(f"{where}: cannot map {name} over {type(got).__name__} {got!r}")
-            lists[name] = _as_items(got)
-        out = [dict(zip(lists, combo)) for combo in itertools.product(*lists.values())]
-    if len(out) > MAX_MAP_LENGTH:
-        raise UnmappableXComTypePushed(f"{where}: {len(out)} mapped task instances is more than "
+        kwargs = list(items)
+        _check_length(where, len(kwargs))
+        return kwargs, {}
+    lists: dict[str, list[Any]] = {}
+    for name, value in expand_input.items():
+        got = resolve(value) if isinstance(value, XComArg) else value
+        if not is_mappable_value(got):
+            raise UnmappableXComTypePushed(f"{where}: cannot map {name} over {type(got).__name__} {got!r}")
+        lists[name] = _as_items(got)
+    _check_length(where, math.prod(len(v) for v in lists.values()))
+    return None, lists
+
+
+def _check_length(where: str, length: int) -> None:
+    if length > MAX_MAP_LENGTH:
+        raise UnmappableXComTypePushed(f"{where}: {length} mapped task instances is more than "
                                        f"max_map_length ({MAX_MAP_LENGTH})")
-    return out
+
+
+def expand_values(task: Any, resolve: Callable[[XComArg], Any]) -> list[dict[str, Any]]:
+    """The mapped arguments of each task instance, map index order; `resolve` pulls an XComArg's value."""
+    kwargs, lists = _mapped_lists(task, resolve)
+    if kwargs is not None:
+        return [dict(d) for d in kwargs]
+    return [dict(zip(lists, combo)) for combo in itertools.product(*lists.values())]
+
+
+def expand_value_at(task: Any, resolve: Callable[[XComArg], Any], index: int) -> dict[str, Any] | None:
+    """The mapped arguments of the task instance at map index `index` (None if the input has no such
+    index), read off the per-argument lengths the way Airflow finds one cross-product entry, so a
+    run of n mapped task instances costs n, not n² (the whole product is never built)."""
+    kwargs, lists = _mapped_lists(task, resolve)
+    if kwargs is not None:
+        return dict(kwargs[index]) if 0 <= index < len(kwargs) else None
+    total = math.prod(len(v) for v in lists.values())
+    if not 0 <= index < total:
+        return None
+    values: dict[str, Any] = {}
+    rest = index
+    for name in reversed(list(lists)):  # itertools.product: the last argument varies fastest
+        rest, at = divmod(rest, len(lists[name]))
+        values[name] = lists[name][at]
+    return {name: values[name] for name in lists}
 
 
 def unmap(task: Any, values: Mapping[str, Any]) -> Any:

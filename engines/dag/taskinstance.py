@@ -39,7 +39,7 @@ from engines.dag.loop import SchedulerLoop
 from engines.dag.mapping import (
     UnmappableXComTypePushed,
     XComForMappingNotPushed,
-    expand_values,
+    expand_value_at,
     has_mapped_dependants,
     is_mappable_value,
     unmap,
@@ -221,10 +221,10 @@ class TaskInstanceLifecycle:
         its template fields rendered (templating.py)."""
         task = ti.operator
         if task.is_mapped and ti.map_index >= 0:
-            values = expand_values(task, lambda arg: arg.resolve(context))
-            if ti.map_index >= len(values):
-                raise AirflowException(f"map index {ti.map_index} is gone: the mapped input has {len(values)} values")
-            task = unmap(task, values[ti.map_index])
+            values = expand_value_at(task, lambda arg: arg.resolve(context), ti.map_index)
+            if values is None:
+                raise AirflowException(f"map index {ti.map_index} is gone: the mapped input has fewer values")
+            task = unmap(task, values)
         op = render_template_fields(task, context)
         context["task"] = op
         return op

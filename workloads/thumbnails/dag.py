@@ -14,11 +14,11 @@ A batch of 1,000 uploads is chunked into DAG runs of `CHUNK_SIZE` = 50 uploads (
 instances and 50 manifests a run), not mapped in one run: a mapped task may have at most
 max_map_length = 1,024 instances (`[core] max_map_length`), and 1,000 uploads x 5 sizes = 5,000
 would fail the expansion with UnmappableXComTypePushed. The limit would allow 204 uploads a run;
-50 keeps each run small because a scheduler's work per task instance grows with the size of its
-run (Airflow's scheduling loop examines every task instance of a run; this engine rebuilds the
-whole mapped input for each instance it starts, engines/dag/mapping.py `expand_values`). The 20
-runs are triggered at once, as an upload service would trigger one per chunk, and run within
-max_active_runs (16 at a time, the rest queued) and the executor's parallelism (32 worker slots).
+50 keeps each run's grid small enough to read and makes the batch 20 runs, triggered at once, as
+an upload service would trigger one per chunk, so max_active_runs (16 at a time, the rest queued)
+and the executor's parallelism (32 worker slots) are seen at work. (Each mapped instance's
+arguments are found from the mapped input's lengths, engines/dag/mapping.py `expand_value_at`, so a
+bigger chunk would cost no more per instance.)
 Resize and manifest push one XCom each (`multiple_outputs=False`): a `-> dict` task would
 otherwise push every key of its result as its own XCom besides the whole, as Airflow does.
 """
