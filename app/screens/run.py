@@ -28,6 +28,7 @@ from app.screens.guarded import GuardedScreen
 from app.widgets.footer import Footer
 from app.widgets.run.column import EngineColumn
 from app.widgets.run.day_axis import DayAxis, moments
+from app.widgets.run.real_column import SYSTEMS, RealColumn
 from app.widgets.timeline import Scale, day_of
 
 if TYPE_CHECKING:
@@ -61,7 +62,18 @@ class RunScreen(GuardedScreen):
         Binding("h", "act('happy')", "Happy path", id="run.happy", show=False, tooltip="Re-run the happy path"),
         Binding("p", "pick('#scenario-picker')", "Scenario", id="run.pick_scenario", tooltip="Pick a scenario of this workload"),
         Binding("w", "pick('#workload-picker')", "Workload", id="run.pick_workload", show=False, tooltip="Pick another workload"),
+        Binding("R", "real", "Real engines", id="run.real", show=False,
+                tooltip="Run this scenario on the real engines too (the `real` extra) and list every difference"),
     ]
+
+    class RealResult(Message):
+        """One real system's comparison (or why it could not run), for the run it was asked for."""
+
+        def __init__(self, seq: int, system: str, result: dict) -> None:
+            super().__init__()
+            self.seq = seq
+            self.system = system
+            self.result = result
 
     class RunsReady(Message):
         def __init__(self, seq: int, runs: dict[str, WorkloadRun] | None, scenario: str, available: list[str],
@@ -89,6 +101,8 @@ class RunScreen(GuardedScreen):
         self._resume_after_run = False
         self._next_load: tuple[str, str, float | None] | None = None
         self._seek_after_run: float | None = None
+        #: The real systems `R` runs (each beside the mini-engine teaching its model).
+        self.real_systems: tuple[str, ...] = tuple(key for key, _, _ in SYSTEMS)
 
     @property
     def end(self) -> float:
@@ -110,6 +124,7 @@ class RunScreen(GuardedScreen):
         with Horizontal(id="columns"):
             for engine in ENGINES:
                 yield EngineColumn(engine)
+            yield RealColumn()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -139,6 +154,8 @@ class RunScreen(GuardedScreen):
         self._seq += 1
         self.busy = True
         self.refresh_bindings()
+        self.query_one(RealColumn).clear()
+        self.set_class(False, "-real")
         self._show_title()
         for column in self.query(EngineColumn):
             if self.runs is None:
@@ -241,6 +258,44 @@ class RunScreen(GuardedScreen):
         self.query_one("#run-title", Static).update(
             Text.assemble((f" {self.workload}", "bold"), f" · {self.scenario}{at}{state}")
         )
+
+    # ---- the real engines beside the mini ones
+    def action_real(self) -> None:
+        """Show the real-engines column; run the scenario there unless it already ran for this run."""
+        column = self.query_one(RealColumn)
+        if self.has_class("-real") and (column.done or column.pending):
+            self.set_class(False, "-real")
+            return
+        self.set_class(True, "-real")
+        if self.runs is None or column.pending or (column.done and column.scenario == self.scenario):
+            return
+        column.start(self.workload, self.scenario, self.real_systems)
+        self.run_real_engines(self._seq, self.workload, self.scenario, self.real_systems)
+
+    @work(thread=True, group="real-engines", exclusive=True)
+    def run_real_engines(self, seq: int, workload: str, scenario: str, systems: tuple[str, ...]) -> None:
+        import tempfile
+
+        from workloads.eject import RealEngineUnavailable, RealSystem, run_and_compare, supported
+
+        for key in systems:
+            system = RealSystem(key)
+            try:
+                if not supported(system, workload):
+                    result: dict = {"skipped": f"{workload} is not exported to {key} yet"}
+                else:
+                    with tempfile.TemporaryDirectory(prefix=f"canvas-{key}-") as work:
+                        result = run_and_compare(workload, scenario, system, work_dir=Path(work)).to_json()
+            except RealEngineUnavailable as exc:
+                result = {"unavailable": str(exc)}
+            except Exception as exc:  # a real engine failing is shown in its row, never a crash
+                result = {"error": f"{type(exc).__name__}: {exc}"}
+            self.post_message(self.RealResult(seq, key, result))
+
+    @on(RealResult)
+    def show_real(self, event: RealResult) -> None:
+        if event.seq == self._seq:
+            self.query_one(RealColumn).add(event.system, event.result)
 
     # ---- playback
     def _tick(self) -> None:

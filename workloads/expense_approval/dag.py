@@ -5,9 +5,10 @@
 
 Airflow has no way to hand a running DAG an answer, so the manager's decision is a row in a
 table and a PythonSensor pokes for it every minute (mode "poke": it holds its worker slot for the
-whole wait) with timeout = 3 days. The branch is built the Airflow way from AirflowSkipException
-(this engine has no BranchPythonOperator): the branch not taken skips itself, and ALL_SUCCESS
-skips what follows it. No answer: the sensor fails with AirflowSensorTimeout (never retried),
+whole wait) with timeout = 3 days. `read_decision` is a BranchPythonOperator: it returns the
+task_id to follow (pay_expense or notify_rejected) and the other is skipped without running, as
+Airflow does (and `@task.branch` in the exported DAG file). No answer: the sensor fails with
+AirflowSensorTimeout (never retried),
 `escalate` runs on one_failed and auto-rejects, and the DAG run ends failed.
 """
 
@@ -21,7 +22,7 @@ from engines.clock import EPOCH, day_of
 from engines.dag import (
     DAG,
     AirflowFailException,
-    AirflowSkipException,
+    BranchPythonOperator,
     PythonOperator,
     PythonSensor,
     Scheduler,
@@ -43,6 +44,8 @@ SCENARIOS = c.SCENARIOS
 DAG_ID = "expense_approval"
 POKE_INTERVAL = timedelta(seconds=60)  # Airflow's default
 STEP_DURATION = timedelta(seconds=2)
+#: The task `read_decision` follows for each answer.
+BRANCHES = {"approve": "pay_expense", "reject": "notify_rejected"}
 
 
 def _call(fn: Callable[..., dict], *args: object) -> dict:
@@ -69,18 +72,15 @@ def build_dag(services: Services, store: Store, claim: dict | None = None, *,
     def decided() -> bool:
         return inbox.decision(cid) is not None
 
-    def read_decision() -> str | None:
-        return inbox.decision(cid)
+    def read_decision() -> str:
+        """The branch to follow: the task_id of the approved or the rejected path."""
+        return BRANCHES["approve"] if inbox.decision(cid) == "approve" else BRANCHES["reject"]
 
-    def pay(ti, now: datetime) -> dict:
-        if ti.xcom_pull(task_ids="read_decision") != "approve":
-            raise AirflowSkipException("the manager did not approve: this branch is not taken")
+    def pay(now: datetime) -> dict:
         return _call(c.pay_expense, services, cl, f"expense-{cid}-pay", now)
 
     def notify(outcome: str) -> Callable[..., dict]:
-        def fn(ti, now: datetime) -> dict:
-            if outcome == "rejected" and ti.xcom_pull(task_ids="read_decision") != "reject":
-                raise AirflowSkipException("the manager did not reject: this branch is not taken")
+        def fn(now: datetime) -> dict:
             return _call(c.notify_employee, services, cl, outcome, f"expense-{cid}-notify", now)
         return fn
 
@@ -90,7 +90,7 @@ def build_dag(services: Services, store: Store, claim: dict | None = None, *,
         ask_t = PythonOperator("ask_manager", ask)
         wait = PythonSensor("wait_for_decision", decided, poke_interval=POKE_INTERVAL, timeout=c.DECISION_WINDOW,
                             duration=timedelta(0), **WaitMode(mode).sensor_args())
-        read = PythonOperator("read_decision", read_decision)
+        read = BranchPythonOperator("read_decision", read_decision)
         pay_t = PythonOperator("pay_expense", pay)
         approved = PythonOperator("notify_approved", notify("approved"))
         rejected = PythonOperator("notify_rejected", notify("rejected"))
@@ -142,8 +142,11 @@ def _result(sched: Scheduler, scenario: str, run_id: str, services: Services, in
                         "the claim; the DAG run ends failed")
         if c.ANSWERS[scenario] is not None:
             problems.append(c.late_answer_note(c.DEFAULT_DAY if day is None else day))
-    answered = {"approve": ClaimOutcome.APPROVED, "reject": ClaimOutcome.REJECTED}
-    decision = ClaimOutcome.TIMED_OUT if timed_out else answered.get(sched.xcom_pull(run_id, "read_decision") or "")
+    # The branch taken is the one that ran: in Airflow 3 a branch that skips others pushes no XCom
+    # (its DownstreamTasksSkipped ends the task before the return value is pushed; so does this engine).
+    answered = {BRANCHES["approve"]: ClaimOutcome.APPROVED, BRANCHES["reject"]: ClaimOutcome.REJECTED}
+    taken = [task for task in answered if tis[task].state == TaskInstanceState.SUCCESS]
+    decision = ClaimOutcome.TIMED_OUT if timed_out else (answered[taken[0]] if taken else None)
     if run_.state == "success":
         status = OutcomeStatus.COMPLETED
     elif timed_out and tis["escalate"].state == TaskInstanceState.SUCCESS:
