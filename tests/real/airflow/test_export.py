@@ -16,7 +16,7 @@ from workloads.eject.airflow import SUPPORTED, export, run
 from workloads.eject.airflow.scenarios import UnsupportedWorkload
 from workloads.eject.airflow.venv import VENV_ENV, ensure_venv
 from workloads.eject.real import RealEngineUnavailable
-from workloads.runner import run_workload
+from workloads.runner import run_workload, scenarios
 
 
 @pytest.mark.parametrize("workload", SUPPORTED)
@@ -44,8 +44,9 @@ def test_the_exported_dag_names_every_task_of_the_dag_engines_version(tmp_path, 
     functions = {n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)}
     task_ids = {kw.value.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)
                 for kw in n.keywords if kw.arg == "task_id" and isinstance(kw.value, ast.Constant)}
-    scenario = "approve" if workload == "expense-approval" else "happy"
-    mini_tasks = set(run_workload(workload, "dag", scenario).dag.task_states)
+    scenario = scenarios(workload)[0]
+    # a mapped task's instances are named task_id[map_index] in the grid: the task_id is what the file names
+    mini_tasks = {t.split("[", 1)[0] for t in run_workload(workload, "dag", scenario).dag.task_states}
     assert mini_tasks <= functions | task_ids
 
 

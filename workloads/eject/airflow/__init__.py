@@ -8,6 +8,11 @@ The exported DAG has the same task_ids as the DAG engine's version (workloads/<w
 run compares task by task: task_id -> state, and the DAG run's state word (success / failed).
 Airflow itself lives in its own virtual environment (`venv`), never in ours; nothing here imports
 it. `run_many` batches scenarios into one Airflow process (its start costs seconds).
+
+Exported: ORDER #1001, the nightly ETL, the expense approval, the KYC review and the thumbnail
+fan-out (its batch-1000 as one DAG run per chunk of 50 uploads, `scenarios.BatchSize` to run a
+smaller batch). Not yet: the subscription renewal, whose 36 monthly runs are the scheduler's
+catchup, which dag.test() (one DAG run) does not do.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from __future__ import annotations
 from engines.dag import DagRunState, TaskInstanceState
 from workloads.eject.airflow.dag_test import run, run_many
 from workloads.eject.airflow.export import export
-from workloads.eject.airflow.scenarios import DAG_IDS
+from workloads.eject.airflow.scenarios import DAG_IDS, BatchSize
 from workloads.runs import WorkloadRun
 
-__all__ = ["SUPPORTED", "export", "mini_status", "mini_steps", "run", "run_many"]
+__all__ = ["SUPPORTED", "BatchSize", "export", "mini_status", "mini_steps", "run", "run_many"]
 
 #: The workloads exported to Airflow.
 SUPPORTED: tuple[str, ...] = tuple(str(w) for w in DAG_IDS)

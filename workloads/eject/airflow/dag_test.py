@@ -1,8 +1,8 @@
 """`run --on real` for Airflow: the exported DAG file under real Airflow 3.3's `dag.test()`.
 
 The scenarios of a call share Airflow subprocesses in Airflow's own venv (see `venv`): at most
-two side by side, each running many scenarios, one `dag.test()` each (Airflow's import and its
-in-process Execution API cost seconds, paid once per process). Each process has its AIRFLOW_HOME
+two side by side, each running many scenarios, one `dag.test()` each (a batch of uploads: one per
+chunk; Airflow's import and its in-process Execution API cost seconds, paid once per process). Each process has its AIRFLOW_HOME
 in `work_dir` with a copy of the once-migrated SQLite metadata DB; the exported DAG file goes
 into its dags folder (dag.test() re-parses the folder), and every scenario gets its own world
 file (CANVAS_DB) set up as the DAG engine's version sets up its own. The harness
@@ -28,9 +28,11 @@ from workloads.eject.airflow.export import dag_file, export
 from workloads.eject.airflow.venv import AirflowVenv, airflow_env, ensure_venv, metadata_db, pythonpath_folder
 from workloads.eject.real import RealRun, RealRunError, RealSystem
 from workloads.expense_approval import claim
+from workloads.kyc import case as kyc
 from workloads.nightly_etl.tables import EtlTables
 from workloads.runs import WorkloadName
 from workloads.services import Services
+from workloads.thumbnails.images import ImageStore
 
 HARNESS = Path(__file__).resolve().parent / "harness" / "run_dag_tests.py"
 #: Bounds on one batch: Airflow's start (an import of ~2 s, the Execution API's first call ~4 s)
@@ -44,14 +46,16 @@ VIRTUAL_TIME = ("virtual time: time-machine travels the Airflow process to day 0
                 "next_retry_datetime() in one step; Airflow's own code decides every state")
 
 
-def run(workload: str, scenario: str, *, work_dir: Path) -> RealRun:
+def run(workload: str, scenario: str, *, work_dir: Path, batch: plans.BatchSize | None = None) -> RealRun:
     """The exported `workload` under `scenario` on Airflow 3.3's dag.test() (one subprocess)."""
-    return run_many([(workload, scenario)], work_dir=work_dir)[0]
+    return run_many([(workload, scenario)], work_dir=work_dir, batch=batch)[0]
 
 
-def run_many(requests: Iterable[tuple[str, str]], *, work_dir: Path, processes: int | None = None) -> list[RealRun]:
+def run_many(requests: Iterable[tuple[str, str]], *, work_dir: Path, processes: int | None = None,
+             batch: plans.BatchSize | None = None) -> list[RealRun]:
     """Many (workload, scenario) runs, in the order asked, in at most `processes` Airflow
     subprocesses side by side (default: one per CPU, at most two; each pays Airflow's start once).
+    `batch` runs thumbnail-fan-out's batch-1000 in a smaller size (scenarios.BatchSize).
 
     Every request is checked before anything runs. RealEngineUnavailable when the venv cannot be
     had; RealRunError when Airflow ran but a scenario could not be (its message says which).
@@ -81,7 +85,7 @@ def run_many(requests: Iterable[tuple[str, str]], *, work_dir: Path, processes: 
         v2 = None
         if workload == WorkloadName.ORDER_1001 and scenario == "deploy-v2":
             v2 = plans.write_v2(exported[workload], work_dir / "export" / "order_1001_v2.py")
-        p = plans.plan(workload, scenario, worlds_dir / f"{workload}-{scenario}.db", v2)
+        p = plans.plan(workload, scenario, worlds_dir / f"{workload}-{scenario}.db", v2, batch=batch)
         jobs.append((p, p.job(f"{workload}/{scenario}", exported[workload])))
     n = max(1, min(processes or min(2, os.cpu_count() or 1), len(jobs)))
     batches = [_Batch(work_dir / f"batch-{i}", venv, migrated, exported) for i in range(n)]
@@ -105,6 +109,12 @@ def _cost(p: plans.Plan) -> float:
     #1001's sensor until its 7-day timeout) costs most, the expense sensor's 3 days next."""
     if p.workload == WorkloadName.ORDER_1001 and p.scenario != "declined":
         return 1.0
+    if p.workload == WorkloadName.THUMBNAILS:
+        return 0.3 * sum(len(c["upload_ids"]) for c in p.confs)
+    if p.workload == WorkloadName.KYC and p.scenario == "no-answer":
+        return 2.0  # 14 days of one-minute pokes
+    if p.workload == WorkloadName.KYC:
+        return 0.8
     if p.workload == WorkloadName.EXPENSE_APPROVAL and p.scenario == "no-answer":
         return 0.5
     return 0.3
@@ -131,7 +141,8 @@ class _Batch:
     def start(self, pythonpath: Path) -> None:
         self.jobs_file.write_text(json.dumps(self.jobs, indent=1))
         self.out_file.unlink(missing_ok=True)
-        self.timeout = BATCH_BASE_TIMEOUT_S + PER_SCENARIO_TIMEOUT_S * len(self.jobs)
+        runs = sum(max(1, len(job.get("confs") or ())) for job in self.jobs)  # a batch's chunks: a DAG run each
+        self.timeout = BATCH_BASE_TIMEOUT_S + PER_SCENARIO_TIMEOUT_S * runs
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTHON", "VIRTUAL_ENV"))}
         env.update(airflow_env(self.home), PYTHONPATH=str(pythonpath), PYTHONDONTWRITEBYTECODE="1")
         with self.log_file.open("wb") as log:
@@ -180,15 +191,36 @@ def _real_run(p: plans.Plan, results: dict[str, Any], venv: AirflowVenv) -> Real
         elif p.workload == WorkloadName.EXPENSE_APPROVAL:
             output = {"decision": claim.Inbox(store).decision(claim.CLAIM_ID),
                       "paid_out_cents": ledger.paid_out_cents(claim.CLAIM_ID)}
+        elif p.workload == WorkloadName.KYC:
+            case = kyc.CaseFile(store)
+            review = case.review()
+            output = {"decision": review and review["decision"], "decided_version": review and review["decided_version"],
+                      "escalated": review is not None and review["escalated_at"] is not None,
+                      "unchecked_versions": case.unchecked_versions()}
+        elif p.workload == WorkloadName.THUMBNAILS:
+            output = {**ImageStore(store).counts(), "retried": ImageStore(store).retried()}
         else:
             output = {"run_state": result["run_state"]}
         counts = ledger.counts(ledger_key)
     finally:
         store.close()
     history = {"run_id": result["run_id"], "run_state": result["run_state"], "task_instances": result["tis"],
-               "ended_on_day": result["end_day"]}
+               "dag_runs": result.get("dag_runs", []), "ended_on_day": result["end_day"]}
     return RealRun(system=RealSystem.AIRFLOW, workload=p.workload, scenario=p.scenario, status=result["run_state"],
                    ledger=counts, steps=steps, history=history, output=output,
                    engine_version=f"Airflow {result.get('airflow_version') or venv.airflow_version} dag.test() "
                                   f"in {venv.path}",
-                   notes=[*result.get("notes", []), VIRTUAL_TIME])
+                   notes=[*result.get("notes", []), *_runs_note(history["dag_runs"]), VIRTUAL_TIME])
+
+
+def _runs_note(dag_runs: list[dict[str, Any]]) -> list[str]:
+    """A batch is several DAG runs: `status` and `steps` are the first's (as the DAG engine's run
+    shows its first), this says how every one ended."""
+    if len(dag_runs) < 2:
+        return []
+    ended: dict[str, int] = {}
+    for r in dag_runs:
+        ended[str(r["state"])] = ended.get(str(r["state"]), 0) + 1
+    return [f"{len(dag_runs)} DAG runs, one after another under dag.test() (a scheduler would run up to "
+            f"max_active_runs at once); they ended: {', '.join(f'{n} {state}' for state, n in sorted(ended.items()))}; "
+            "status and steps are the first run's"]

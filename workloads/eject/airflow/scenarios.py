@@ -17,24 +17,30 @@ from engines.clock import EPOCH
 from engines.errors import WorkflowCanvasError
 from engines.store import open_store
 from workloads.expense_approval import claim
+from workloads.kyc import case as kyc
 from workloads.nightly_etl import tables
 from workloads.order_1001 import dag as order_dag
 from workloads.order_1001.order import ORDER_ID
 from workloads.runner import scenarios
 from workloads.runs import WorkloadName
 from workloads.services import Services
+from workloads.thumbnails import images
 
 #: The workloads exported to Airflow, and the DAG file (= dag_id = files/ folder) of each.
 DAG_IDS: dict[str, str] = {
     WorkloadName.ORDER_1001: "order_1001",
     WorkloadName.NIGHTLY_ETL: "nightly_etl",
     WorkloadName.EXPENSE_APPROVAL: "expense_approval",
+    WorkloadName.KYC: "kyc_review",
+    WorkloadName.THUMBNAILS: "thumbnail_fan_out",
 }
 #: The ledger key each workload's figures are read under (the ETL has no order: the whole ledger).
 LEDGER_KEYS: dict[str, str | None] = {
     WorkloadName.ORDER_1001: ORDER_ID,
     WorkloadName.NIGHTLY_ETL: None,
     WorkloadName.EXPENSE_APPROVAL: claim.CLAIM_ID,
+    WorkloadName.KYC: kyc.CASE_ID,
+    WorkloadName.THUMBNAILS: None,
 }
 #: ORDER #1001's version 2 of the DAG file differs from version 1 by this one line.
 V1_LINE, V2_LINE = "FRAUD_CHECK = False", "FRAUD_CHECK = True"
@@ -68,17 +74,26 @@ class Plan:
     world: Path
     actions: list[dict[str, Any]] = field(default_factory=list)
     flaky_transform_failures: int = 0
+    #: One DAG run per conf (`dag.test(run_conf=...)`, `airflow dags trigger --conf`) when the DAG
+    #: reads one; empty: one run with none.
+    confs: list[dict[str, Any]] = field(default_factory=list)
 
     def job(self, key: str, dag_file: Path) -> dict[str, Any]:
         """The job as the harness reads it (JSON)."""
         return {"key": key, "dag_id": dag_id(self.workload), "dag_file": str(dag_file), "canvas_db": str(self.world),
-                "actions": self.actions, "flaky_transform_failures": self.flaky_transform_failures}
+                "actions": self.actions, "flaky_transform_failures": self.flaky_transform_failures, "confs": self.confs}
 
 
-def plan(workload: str, scenario: str, world: Path, v2_dag_file: Path | None = None) -> Plan:
-    """Set up the scenario's world in the file `world` (a fresh one) and say what happens when."""
+def plan(workload: str, scenario: str, world: Path, v2_dag_file: Path | None = None, *,
+         batch: BatchSize | None = None) -> Plan:
+    """Set up the scenario's world in the file `world` (a fresh one) and say what happens when.
+    `batch` runs thumbnail-fan-out's batch-1000 in a smaller size (see BatchSize)."""
     check(workload, scenario)
     world.unlink(missing_ok=True)
+    if workload == WorkloadName.KYC:
+        return _kyc_plan(scenario, world)
+    if workload == WorkloadName.THUMBNAILS:
+        return _thumbnails_plan(scenario, world, batch or BatchSize())
     store = open_store(world)
     services = Services(store)
     p = Plan(workload, scenario, world)
@@ -107,6 +122,53 @@ def plan(workload: str, scenario: str, world: Path, v2_dag_file: Path | None = N
             p.flaky_transform_failures = tables.FLAKY_FAILURES
     store.close()
     return p
+
+
+def _kyc_plan(scenario: str, world: Path) -> Plan:
+    """The case with document set 1 uploaded on day 0 (the workload's own World.open); the
+    customer's upload and the reviewer's decision at the scenario's days, as the DAG engine's run."""
+    kyc.World.open(scenario, "airflow", world).store.close()
+    p = Plan(WorkloadName.KYC, scenario, world)
+    for action in kyc.scenario_actions(scenario, None):
+        if action.kind is kyc.ActionKind.NEW_DOCUMENTS:
+            p.actions.append({"day": action.day, "do": "kyc_documents", "version": action.version})
+        else:
+            p.actions.append({"day": action.day, "do": "kyc_decision", "decision": action.decision})
+    return p
+
+
+#: Uploads per DAG run of a batch, as the DAG file's `upload_ids` param allows (its maxItems) and
+#: the DAG engine's version chunks: 50 x 5 sizes stays within `[core] max_map_length` (1,024).
+CHUNK_SIZE = 50
+
+
+@dataclass(frozen=True)
+class BatchSize:
+    """How much of batch-1000 to run: the first `uploads` uploads, `chunk` uploads per DAG run.
+
+    The default is the whole scenario (1,000 uploads, 20 runs of 50). dag.test() runs every task
+    instance in turn in one process (~0.2 s each), so the whole batch (6,020 task instances) takes
+    many minutes: a smaller batch shows the same chunked runs in seconds."""
+
+    uploads: int = images.BATCH_UPLOADS
+    chunk: int = CHUNK_SIZE
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.uploads <= images.BATCH_UPLOADS:
+            raise UnsupportedWorkload(f"batch uploads must be 1 to {images.BATCH_UPLOADS}, got {self.uploads}")
+        if not 1 <= self.chunk <= CHUNK_SIZE:
+            raise UnsupportedWorkload(f"uploads per DAG run must be 1 to {CHUNK_SIZE} (the DAG's upload_ids maxItems), "
+                                      f"got {self.chunk}")
+
+
+def _thumbnails_plan(scenario: str, world: Path, batch: BatchSize) -> Plan:
+    """The uploads (and flaky-size's fault) in the image store, as the workload's World.open sets
+    them; each DAG run's conf names its chunk of uploads, as an upload service would trigger them."""
+    w = images.World.open(scenario, "airflow", world)
+    ids = [u["upload_id"] for u in w.uploads][:batch.uploads]
+    w.store.close()
+    confs = [{"upload_ids": ids[i:i + batch.chunk]} for i in range(0, len(ids), batch.chunk)]
+    return Plan(WorkloadName.THUMBNAILS, scenario, world, confs=confs)
 
 
 def write_v2(dag_file: Path, out: Path) -> Path:

@@ -105,7 +105,7 @@ def _uv() -> str | None:
 def _install(python: Path, requirements: list[str], where: Path) -> None:
     uv = _uv()
     if uv:
-        cmd = [uv, "pip", "install", "--quiet", "--python", str(python), *requirements]
+        cmd = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python), *requirements]
     else:
         cmd = [str(python), "-m", "pip", "install", "--quiet", *requirements]
     done = _run(cmd, f"installing {' '.join(requirements)} into {where}", INSTALL_TIMEOUT_S)
@@ -114,6 +114,25 @@ def _install(python: Path, requirements: list[str], where: Path) -> None:
         raise RealEngineUnavailable(f"could not install {' '.join(requirements)} into {where} "
                                     f"({'uv' if uv else 'pip'} said: {tail[0][:300]}); a network connection to PyPI "
                                     f"is needed once, or point {VENV_ENV} at a venv with {AIRFLOW_REQUIREMENT}")
+
+
+#: Written into our own venv once its bytecode is compiled (see `_compile`).
+COMPILED_MARK = ".workflow-canvas-compiled"
+
+
+def _compile(python: Path, path: Path) -> None:
+    """Compile the venv's modules to bytecode once. uv installs without .pyc files (pip compiles),
+    and the Airflow subprocess runs with PYTHONDONTWRITEBYTECODE (it must leave no __pycache__ in
+    our package folders), so without this every Airflow process would recompile Airflow's ~5,000
+    modules at start: seconds each time, paid once here instead."""
+    mark = path / COMPILED_MARK
+    if mark.exists():
+        return
+    code = ("import compileall, site, sys\n"
+            "ok = all(compileall.compile_dir(d, quiet=1, workers=0) for d in site.getsitepackages())\n"
+            "sys.exit(0 if ok else 1)")
+    _run([str(python), "-c", code], f"compiling the Airflow venv {path}", INSTALL_TIMEOUT_S)
+    mark.write_text("bytecode compiled by Workflow Canvas (python -m compileall)\n")
 
 
 def _create(path: Path) -> None:
@@ -154,6 +173,8 @@ def ensure_venv() -> AirflowVenv:
                                     f"({AIRFLOW_REQUIREMENT})")
     if not has_clock:
         _install(python, list(HARNESS_REQUIREMENTS), path)
+    if not named:  # our own venv; one a person names is used as it is
+        _compile(python, path)
     return AirflowVenv(path, version)
 
 

@@ -16,13 +16,15 @@ follows it), and
 `time.sleep` on the main thread moves the travelled clock forward by exactly the
 seconds asked instead of blocking. Nothing else is changed: Airflow's own sensor loop, timeout
 check, retry-period check and scheduling loop decide every state. A scenario's action (the
-manager's answer, "Mark failed", a new version of the DAG file) is done when the travelled clock
+manager's answer, the KYC reviewer's decision, the customer's new documents, "Mark failed", a
+new version of the DAG file) is done when the travelled clock
 reaches its day, from inside whichever sleep crosses that moment, the way a person would act
 while the run waits. One shortcut, which changes no decision: when dag.test() idles (its loop
 sleeps a second at a time) only because task instances wait out their retry_delay, one sleep
 takes the clock to the first retry time Airflow's own `next_retry_datetime()` gives; the
 one-second polls it skips would each have found nothing to run. Each job's result is written as
-soon as it is known.
+soon as it is known. A job with several confs (a batch of uploads, one chunk a DAG run) is one
+dag.test() per conf, one after another, each triggered a travelled second after the last ended.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ import sys
 import threading
 import time
 import traceback
-from datetime import datetime, timezone
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +145,10 @@ def _state(value: Any) -> str | None:
     return str(getattr(value, "value", value))
 
 
+def _counts(states: Iterable[str | None]) -> dict[str, int]:
+    return dict(sorted(Counter(s or "none" for s in states).items()))
+
+
 class Job:
     """One scenario: one DAG file in the dags folder, one world (CANVAS_DB), one dag.test()."""
 
@@ -174,6 +182,34 @@ class Job:
             return
         inbox.answer(action["claim_id"], action["decision"], canvas_services.utcnow())
         self.notes.append(f"day {day_now():g}: the manager answered {action['decision']!r} (a row in exp_approvals)")
+
+    def do_kyc_documents(self, action: dict) -> None:
+        """The customer uploads a new document set: a row in kyc_documents, which nothing in the run reads."""
+        import canvas_services  # type: ignore[import-not-found, unused-ignore]
+
+        from workloads.kyc import case as k
+
+        try:
+            k.CaseFile(canvas_services.store()).receive_documents(int(action["version"]), canvas_services.utcnow())
+        except k.KycError as exc:
+            self.notes.append(f"day {day_now():g}: the upload of document set {action['version']} failed: {exc}")
+            return
+        self.notes.append(f"day {day_now():g}: the customer uploaded document set {action['version']} "
+                          "(a row in kyc_documents)")
+
+    def do_kyc_decision(self, action: dict) -> None:
+        """The reviewer decides: the decision lands in the kyc_reviews row the sensor pokes."""
+        import canvas_services  # type: ignore[import-not-found, unused-ignore]
+
+        from workloads.kyc import case as k
+
+        try:
+            row = k.CaseFile(canvas_services.store()).decide(action["decision"], canvas_services.utcnow())
+        except k.KycError as exc:
+            self.notes.append(k.late_note("decision", day_now()) + f" ({exc})")
+            return
+        self.notes.append(f"day {day_now():g}: the reviewer decided {action['decision']!r} on documents "
+                          f"v{row['decided_version']} (a row in kyc_reviews)")
 
     def do_mark_dag_run_failed(self, action: dict) -> None:
         """What the UI's and the REST API's "Mark failed" call: set_dag_run_state_to_failed."""
@@ -245,7 +281,12 @@ class Job:
         if failures:  # the fault the mini-engine injects: the ETL tables' next transform tries fail
             module.etl_tables().failures_left = failures
         started = time.perf_counter()
-        dr = dag.test(logical_date=EPOCH)
+        runs = []  # one DAG run per conf (a batch's chunks, one after another), else one with none
+        for n, conf in enumerate(self.spec.get("confs") or [None]):
+            if n:
+                time.sleep(1.0)  # the next chunk is triggered a (travelled) second later: its own run_id
+            runs.append(dag.test(logical_date=EPOCH + timedelta(seconds=n), run_conf=conf))
+        dr = runs[0]
         wall = time.perf_counter() - started
         for _at, action, _fire in self.clock.actions:  # never reached: the run ended first
             self.notes.append(f"{action['do']} on day {action['day']:g}: not done, the DAG run had ended on day "
@@ -255,7 +296,10 @@ class Job:
             key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
             tis[key] = {"state": _state(ti.state), "try_number": ti.try_number,
                         "end_day": None if ti.end_date is None else round((ti.end_date - EPOCH).total_seconds() / DAY, 4)}
-        return {"run_id": dr.run_id, "run_state": _state(dr.state), "tis": tis, "notes": self.notes,
+        dag_runs = [{"run_id": r.run_id, "state": _state(r.state), "conf": r.conf,
+                     "task_states": _counts(_state(ti.state) for ti in r.get_task_instances()),
+                     "tries_over_one": sum(1 for ti in r.get_task_instances() if ti.try_number > 1)} for r in runs]
+        return {"run_id": dr.run_id, "run_state": _state(dr.state), "tis": tis, "dag_runs": dag_runs, "notes": self.notes,
                 "end_day": day_now(), "dag_test_seconds": round(wall, 2)}
 
 
