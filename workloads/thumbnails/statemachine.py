@@ -2,8 +2,10 @@
 
 Six outputs per upload: the inline Map `MakeThumbnails` runs one `Resize` Lambda per size (five
 at once, MaxConcurrency 5), each with its own Retry, so a failing size is retried on its own;
-`WriteManifest` writes the sixth, the row listing them. ToleratedFailurePercentage 0: a size
-that still fails after its retries fails the upload (a manifest must list all five).
+`WriteManifest` writes the sixth, the row listing them. A size that still fails after its
+retries fails the upload (a manifest must list all five): an inline Map tolerates no failed
+iteration, and ToleratedFailurePercentage is a Distributed Map field in AWS's docs (moto refuses
+it on an inline Map), so the definition does not carry it.
 
 A batch of 1,000 uploads is not one inline Map: an inline Map runs at most 40 iterations at
 once and all of them write into the one execution's history, about 46 events an upload, so

@@ -4,7 +4,8 @@
 deploy script (see `export.py`); `run(workload, scenario, work_dir=...)` plays that export on
 moto's Step Functions in this process, on virtual time (`local.py`), or on an endpoint
 (`endpoint_url=`). `mini_steps`/`mini_status` put the state-machine engine's run in the same
-words: history event types in order, and the execution's status.
+words: history event types in order, and the execution's status. An inline Map's iterations
+interleave on Step Functions; `map_iterations` holds the comparison that survives that.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from workloads.eject.stepfunctions.local import run
 from workloads.runs import WorkloadRun
 
 #: The workloads exported to Step Functions.
-SUPPORTED: tuple[str, ...] = ("order-1001", "expense-approval", "nightly-etl", "kyc-review")
+SUPPORTED: tuple[str, ...] = ("order-1001", "expense-approval", "nightly-etl", "kyc-review",
+                             "thumbnail-fan-out", "subscription-renewal")
 
 
 def mini_steps(run: WorkloadRun) -> list[str]:

@@ -51,19 +51,63 @@ def _definitions(workload: str) -> tuple[str, dict[int, dict[str, Any]]]:
         from workloads.kyc import statemachine as kyc
 
         return kyc.STATE_MACHINE, {1: kyc.definition()}
+    if workload == "thumbnail-fan-out":
+        from workloads.thumbnails import statemachine as thumbnails
+
+        return thumbnails.STATE_MACHINE, {1: thumbnails.definition()}
+    if workload == "subscription-renewal":
+        from workloads.subscription import statemachine as subscription
+
+        return subscription.STATE_MACHINE, {1: subscription.definition()}
     raise RealRunError(f"{workload} is not exported to Step Functions; exported: {', '.join(MODULES)}")
 
 
 #: The package folder of each workload's files.
 MODULES = {"order-1001": "order_1001", "expense-approval": "expense_approval", "nightly-etl": "nightly_etl",
-           "kyc-review": "kyc"}
+           "kyc-review": "kyc", "thumbnail-fan-out": "thumbnails",
+           "subscription-renewal": "subscription"}
+
+
+#: Map fields AWS documents for Distributed mode only (state-map-distributed's "Distributed Map
+#: state fields"); an INLINE Map fails when any iteration fails, which is what 0 % tolerated says.
+DISTRIBUTED_ONLY = ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount",
+                    "ToleratedFailureCountPath", "ItemReader", "ItemBatcher", "ResultWriter", "Label")
+
+
+def inline_maps_as_documented(asl: dict[str, Any], where: str = "States") -> tuple[dict[str, Any], list[str]]:
+    """The definition with Distributed-only fields taken off every INLINE Map, and what was taken.
+
+    Step Functions' inline Map has no failure threshold: any failed iteration fails the Map
+    (state-map-inline), so `ToleratedFailurePercentage: 0` on an inline Map says what inline mode
+    does anyway; moto's ASL parser (LocalStack's grammar) rejects the field there."""
+    out = json.loads(json.dumps(asl))
+    dropped: list[str] = []
+    for name, state in out.get("States", {}).items():
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if state.get("Type") == "Map" and isinstance(processor, dict):
+            mode = processor.get("ProcessorConfig", {}).get("Mode", "INLINE")
+            if mode == "INLINE":
+                for key in DISTRIBUTED_ONLY:
+                    if key in state:
+                        dropped.append(f"{where}.{name}.{key} ({json.dumps(state.pop(key))})")
+            inner, more = inline_maps_as_documented(processor, f"{where}.{name}.ItemProcessor.States")
+            state["ItemProcessor" if "ItemProcessor" in state else "Iterator"] = inner
+            dropped += more
+        for i, branch in enumerate(state.get("Branches", ())):
+            state["Branches"][i], more = inline_maps_as_documented(branch, f"{where}.{name}.Branches[{i}].States")
+            dropped += more
+    return out, dropped
 
 
 def lambda_tasks(asl: dict[str, Any]) -> dict[str, str]:
     """State name → the Lambda function ARN it invokes (a Lambda ARN Resource, or the
-    `lambda:invoke` integration's FunctionName), over every Task of the definition."""
+    `lambda:invoke` integration's FunctionName), over every Task of the definition, those inside
+    a Map's ItemProcessor or a Parallel's Branches included."""
     found: dict[str, str] = {}
     for name, state in asl.get("States", {}).items():
+        for inner in (state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", ())):
+            if isinstance(inner, dict):  # a Map's ItemProcessor, a Parallel's branches: their own States
+                found.update(lambda_tasks(inner))
         if state.get("Type") != "Task":
             continue
         resource = str(state.get("Resource", ""))
@@ -103,7 +147,12 @@ def _handler_names(path: Path) -> set[str]:
 
 def export(workload: str, out_dir: Path) -> list[Path]:
     """Write the runnable export of `workload` into `out_dir`; returns the files written."""
-    state_machine, definitions = _definitions(workload)
+    state_machine, own = _definitions(workload)
+    definitions: dict[int, dict[str, Any]] = {}
+    dropped: list[str] = []
+    for version, asl in own.items():
+        definitions[version], gone = inline_maps_as_documented(asl)
+        dropped += gone
     src = FILES / MODULES[workload]
     resources = resource_map(state_machine, definitions)
     defined = _handler_names(src / "handlers.py")
@@ -128,11 +177,11 @@ def export(workload: str, out_dir: Path) -> list[Path]:
                          ("sfn.py", FILES / "sfn.py"), ("canvas_services.py", ADAPTER)):
         shutil.copyfile(source, out_dir / name)
         written.append(out_dir / name)
-    write("README.md", readme(workload, resources))
+    write("README.md", readme(workload, resources, dropped))
     return written
 
 
-def readme(workload: str, resources: dict[str, Any]) -> str:
+def readme(workload: str, resources: dict[str, Any], dropped: list[str] | None = None) -> str:
     """How to run this export by hand: on AWS, on an endpoint, and as `run --on real` does."""
     fns = "\n".join(f"| `{n}` | `{fn['handler']}` | {', '.join(fn['states'])} |" for n, fn in resources["functions"].items())
     extra = {
@@ -144,16 +193,27 @@ def readme(workload: str, resources: dict[str, Any]) -> str:
         "kyc-review": "python deploy.py heartbeat       # the review queue's daily sweep (HeartbeatSeconds: 2 days)\n"
                       "python deploy.py new-documents 2 # an upload: SendTaskFailure(KYC.NewDocuments), back to the check\n"
                       "python deploy.py decide approve  # the reviewer: SendTaskSuccess with the stored token\n",
+        "subscription-renewal": "python deploy.py cancel          # the account page (change-price, update-card)\n",
+        "thumbnail-fan-out": "python deploy.py start-uploads --scenario batch-1000   # instead of start: one "
+                             "execution per upload\n",
     }[workload]
+    differs = "" if not dropped else (
+        "\nOne change from the workload's own definition: " + ", ".join(dropped) + " is taken off, a field AWS "
+        "documents for Distributed mode only; an inline Map fails as soon as any iteration fails, which is what "
+        "0 % tolerated says.\n")
     seed = "python deploy.py seed --db $CANVAS_DB          # last night's source orders (--bad for bad-data)\n" \
-        if workload == "nightly-etl" else ""
+        if workload == "nightly-etl" else \
+        "python deploy.py seed --db $CANVAS_DB          # the uploads (--scenario flaky-size / batch-1000)\n" \
+        if workload == "thumbnail-fan-out" else \
+        "python deploy.py seed --db $CANVAS_DB          # the subscription row (--expiring for declined)\n" \
+        if workload == "subscription-renewal" else ""
     return f"""# {workload} on AWS Step Functions
 
 Exported by `workflow-canvas export {workload} --to stepfunctions`. `statemachine.asl.json` is the
 same Amazon States Language the mini-engine runs (`workloads/{MODULES[workload]}/statemachine.json`);
 its Lambda ARNs are written for region {REGION}, account {ACCOUNT}, and `deploy.py deploy`
 rewrites them for the account your credentials belong to.
-
+{differs}
 | Lambda function | Handler | States |
 |---|---|---|
 {fns}

@@ -57,6 +57,11 @@ class Plan:
     prepare: Callable[[str], None] = lambda db: None
     environment: dict[str, str] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
+    #: Further executions started right after the first (name, input): a batch's other uploads.
+    also_start: list[tuple[str, Any]] = field(default_factory=list)
+    #: The state machine starts its own successors (states:startExecution): the run finds them
+    #: with ListExecutions, and reads the last of the chain as the scenario's, as the mini-engine does.
+    successors: bool = False
 
 
 def _on_store(db: str, change: Callable[[Store], None]) -> None:
@@ -193,8 +198,61 @@ def kyc_review(scenario: str, day: float | None, plain_stop: bool) -> Plan:
     return plan
 
 
+def thumbnail_fan_out(scenario: str, day: float | None, plain_stop: bool, uploads_n: int | None = None) -> Plan:
+    """One execution per upload, as deploy.py's start-uploads does; the first is the scenario's.
+    `uploads_n`: the batch's first N uploads only (the batch-1000 scenario in a smaller size)."""
+    from workloads.thumbnails import images as im
+
+    if day is not None:
+        raise RealRunError("thumbnail-fan-out takes no --day: every upload arrives on day 0")
+    uploads = im.uploads_for(scenario)
+    if uploads_n is not None:
+        if scenario != "batch-1000" or not 1 <= uploads_n <= len(uploads):
+            raise RealRunError(f"uploads={uploads_n}: only batch-1000 takes a size, from 1 to {len(uploads)}")
+        uploads = uploads[:uploads_n]
+
+    def seed(db: str) -> None:
+        def change(store: Store) -> None:
+            images = im.ImageStore(store)
+            images.add_uploads(uploads)
+            if scenario == "flaky-size":
+                images.inject_flaky(uploads[0]["upload_id"], im.FLAKY_SIZE)
+
+        _on_store(db, change)
+
+    def start(u: im.Upload) -> tuple[str, Any]:
+        return f"thumbnails-{u['upload_id']}", {"upload": u, "sizes": list(im.SIZES)}
+
+    first, *rest = [start(u) for u in uploads]
+    return Plan(first[0], first[1], None, seed, also_start=rest)
+
+
+def subscription_renewal(scenario: str, day: float | None, plain_stop: bool) -> Plan:
+    """Three years of renewals: the first execution, its successors started by the state machine
+    itself, and the customer's one action on the account page (the table) at its time."""
+    from workloads.subscription import billing as b
+    from workloads.subscription.statemachine import first_input
+
+    actions = b.actions(scenario, day)  # validates --day
+
+    def subscribe(store: Store) -> None:
+        b.Subscriptions(store).create(b.EXPIRING_CARD if scenario == "declined" else b.CARD, EPOCH)
+
+    def seed(db: str) -> None:
+        _on_store(db, subscribe)
+
+    plan = Plan(f"{b.SUB_ID}-from-renewal-1", first_input(), b.SUB_ID, seed, successors=True)
+    for action in actions:
+        def act(s: Stage, action: b.Action = action) -> None:
+            s.deploy.account_page(action.kind, s.now())
+
+        plan.actions.append(Action((action.at - EPOCH).total_seconds(), f"account page: {action.kind}", act))
+    return plan
+
+
 #: Each exported workload's plans.
 PLANS: dict[str, Callable[[str, float | None, bool], Plan]] = {
     "order-1001": order_1001, "expense-approval": expense_approval, "nightly-etl": nightly_etl,
-    "kyc-review": kyc_review,
+    "kyc-review": kyc_review, "thumbnail-fan-out": thumbnail_fan_out,
+    "subscription-renewal": subscription_renewal,
 }

@@ -2,7 +2,8 @@
 
 moto runs each execution in threads that really wait: `Event.wait(TimeoutSeconds)` for a
 `.waitForTaskToken` task (or `HeartbeatSeconds` at a time when the task has a heartbeat),
-`time.sleep` for a Retry's back-off, `Event.wait(seconds)` in a Wait state. While
+`time.sleep` for a Retry's back-off, `Event.wait(seconds)` in a Wait state (a Timestamp's
+seconds counted from `datetime.now()`). While
 `on_virtual_time(clock)` is in force those waits are taken on `VirtualTime` instead (moto's own
 code is untouched; a few of its attributes are swapped and put back):
 
@@ -152,6 +153,7 @@ def on_virtual_time(clock: VirtualTime) -> Iterator[None]:
         state_task_service_callback as service_callback,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
+        timestamp,
         wait_function,
     )
     from moto.stepfunctions.parser.asl.eval.callback import callback
@@ -177,6 +179,24 @@ def on_virtual_time(clock: VirtualTime) -> Iterator[None]:
             import time
 
             return getattr(time, name)
+
+    class _VirtualDatetime(datetime):
+        """What a Wait state's Timestamp reads the time from (moto: naive datetime.now())."""
+
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            t = clock.now()
+            return t.astimezone(tz) if tz is not None else t.replace(tzinfo=None)
+
+    class _DatetimeModule:
+        """What Timestamp/TimestampPath read from `datetime`: its `datetime` is on virtual time."""
+
+        datetime = _VirtualDatetime
+
+        def __getattr__(self, name: str) -> Any:
+            import datetime as real
+
+            return getattr(real, name)
 
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         clock.sleep(wait_seconds, interrupted=lambda: not env.is_running())
@@ -221,6 +241,7 @@ def on_virtual_time(clock: VirtualTime) -> Iterator[None]:
         clock.notify()
 
     saved = [(execute_state, "threading", execute_state.threading), (retrier_decl, "time", retrier_decl.time),
+             (timestamp, "datetime", timestamp.datetime),
              (wait_function.WaitFunction, "_wait_interval", wait_function.WaitFunction.__dict__["_wait_interval"]),
              (callback.CallbackEndpoint, "wait", callback.CallbackEndpoint.__dict__["wait"]),
              (callback.CallbackEndpoint, "notify", callback_notify),
@@ -231,6 +252,7 @@ def on_virtual_time(clock: VirtualTime) -> Iterator[None]:
     saved += [(service_callback.StateTaskServiceCallback, name, fn) for name, fn in waits.items()]
     execute_state.threading = _Threading()  # type: ignore[assignment]
     retrier_decl.time = _Time()  # type: ignore[assignment]
+    timestamp.datetime = _DatetimeModule()  # type: ignore[assignment]
     wait_function.WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     callback.CallbackEndpoint.wait = callback_wait  # type: ignore[method-assign]
     callback.CallbackEndpoint.notify = notify  # type: ignore[method-assign]

@@ -44,11 +44,15 @@ def clients(*, endpoint_url: str | None = None, region: str | None = None) -> di
 
 
 def rendered(asl: dict[str, Any], region: str, account: str) -> dict[str, Any]:
-    """The definition with each exported Lambda ARN rewritten for `region` and `account`."""
+    """The definition with each exported Lambda and state machine ARN (a states:startExecution
+    of itself) rewritten for `region` and `account`."""
     r = resources()
-    old = f"arn:aws:lambda:{r['region']}:{r['account']}:function:"
-    new = f"arn:aws:lambda:{region}:{account}:function:"
-    return json.loads(json.dumps(asl).replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1]))
+    text = json.dumps(asl)
+    for service, kind in (("lambda", "function"), ("states", "stateMachine")):
+        old = f"arn:aws:{service}:{r['region']}:{r['account']}:{kind}:"
+        new = f"arn:aws:{service}:{region}:{account}:{kind}:"
+        text = text.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
+    return json.loads(text)
 
 
 def ensure_role(iam: Any, name: str, service: str, policy: dict[str, Any] | None = None) -> str:
@@ -97,13 +101,15 @@ def deploy(c: dict[str, Any], *, db: str, lambda_role_arn: str | None = None, st
         except c["lambda"].exceptions.ResourceConflictException:
             c["lambda"].update_function_code(FunctionName=name, ZipFile=code)
             c["lambda"].update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+    arn = f"arn:aws:states:{region}:{account}:stateMachine:{r['state_machine']}"
+    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": [
+        f"arn:aws:lambda:{region}:{account}:function:{n}*" for n in r["functions"]]}]
+    if "arn:aws:states:::states:startExecution" in json.dumps(definition(1)):  # it starts its own successor
+        statements.append({"Effect": "Allow", "Action": "states:StartExecution", "Resource": [arn]})
     states_role_arn = states_role_arn or ensure_role(c["iam"], STATES_ROLE, "states.amazonaws.com", {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
-                       "Resource": [f"arn:aws:lambda:{region}:{account}:function:{n}*" for n in r["functions"]]}]})
+        "Version": "2012-10-17", "Statement": statements})
     asl = json.dumps(rendered(definition(1), region, account))
     sfn = c["stepfunctions"]
-    arn = f"arn:aws:states:{region}:{account}:stateMachine:{r['state_machine']}"
     try:
         sfn.describe_state_machine(stateMachineArn=arn)
         sfn.update_state_machine(stateMachineArn=arn, definition=asl, roleArn=states_role_arn, publish=True,
