@@ -97,4 +97,8 @@ def run_and_compare(workload: str, scenario: str, system: RealSystem, *, work_di
     package = system_package(system)
     real = run_real(workload, scenario, system, work_dir=work_dir, **options)
     mini = run_workload(workload, MINI_ENGINE[system], scenario)
-    return compare(mini, real, mini_status=package.mini_status(mini), mini_steps=package.mini_steps(mini))
+    mini_steps = package.mini_steps(mini)
+    comparable = getattr(package, "comparable_steps", None)  # a system whose steps need a projection to compare
+    if comparable is not None and isinstance(real.steps, list) and isinstance(mini_steps, list):
+        real.steps, mini_steps = comparable(real.steps), comparable(mini_steps)
+    return compare(mini, real, mini_status=package.mini_status(mini), mini_steps=mini_steps)

@@ -18,8 +18,11 @@ from workloads.eject.temporal import SUPPORTED
 from workloads.runner import scenarios
 
 HISTORIES = Path(__file__).parent / "histories"
-#: every scenario of every workload exported to Temporal
-CASES = [(workload, scenario) for workload in SUPPORTED for scenario in scenarios(workload)]
+#: issue 18's three workloads (their real histories are recorded under histories/); cards D, E and F,
+#: exported since, are tested in test_cards_def.py
+ISSUE_18 = ("order-1001", "expense-approval", "nightly-etl")
+#: every scenario of those workloads
+CASES = [(workload, scenario) for workload in SUPPORTED if workload in ISSUE_18 for scenario in scenarios(workload)]
 CASE_IDS = [f"{w}-{s}" for w, s in CASES]
 
 

@@ -17,11 +17,12 @@ from workloads.runner import run_workload
 from workloads.runs import WorkloadName, failed_run
 
 WORKFLOW_CLASS = {"order-1001": "OrderWorkflow", "expense-approval": "ExpenseWorkflow",
-                  "nightly-etl": "NightlyEtlWorkflow"}
+                  "nightly-etl": "NightlyEtlWorkflow", "kyc-review": "KycReviewWorkflow",
+                  "thumbnail-fan-out": "ThumbnailsWorkflow"}
 
 
-def test_supported_are_the_three_workloads_in_scope():
-    assert SUPPORTED == ("order-1001", "expense-approval", "nightly-etl")
+def test_supported_are_the_workloads_exported_so_far():
+    assert SUPPORTED == ("order-1001", "expense-approval", "nightly-etl", "kyc-review", "thumbnail-fan-out")
 
 
 @pytest.mark.parametrize("workload", SUPPORTED)
@@ -56,8 +57,8 @@ def test_the_order_export_gates_v2_with_patched_and_waits_with_a_timeout(tmp_pat
 
 
 def test_an_unexported_workload_and_an_unknown_scenario_are_refused(tmp_path: Path):
-    with pytest.raises(RealRunError, match="kyc-review has no temporalio export; exported: order-1001"):
-        export("kyc-review", tmp_path)
+    with pytest.raises(RealRunError, match="subscription-renewal has no temporalio export; exported: order-1001"):
+        export("subscription-renewal", tmp_path)
     with pytest.raises(RealRunError, match="no scenario 'crash'; choose one of: approve, reject, no-answer"):
         run("expense-approval", "crash", work_dir=tmp_path)
     with pytest.raises(RealRunError, match="'nightly-etl' takes no day"):

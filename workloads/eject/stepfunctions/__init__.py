@@ -24,6 +24,18 @@ def mini_steps(run: WorkloadRun) -> list[str]:
     return [str(row["type"]) for row in run.statemachine.history]
 
 
+def comparable_steps(steps: list[str]) -> list[str]:
+    """The steps as they can be compared across engines: a Map's iterations interleave on Step
+    Functions (their events come in no fixed order across iterations), so the events outside any
+    Map stay in order and those inside are counted by type; a history without a Map is unchanged."""
+    if "MapIterationStarted" not in steps:
+        return list(steps)
+    from workloads.eject.stepfunctions.map_iterations import outside_and_inside_maps
+
+    outside, inside = outside_and_inside_maps(steps)
+    return [*outside, *(f"{kind} ×{n} inside Map iterations" for kind, n in sorted(inside.items()))]
+
+
 def mini_status(run: WorkloadRun) -> str:
     """The state-machine engine's execution status: already Step Functions' word."""
     return run.statemachine.execution_status

@@ -19,7 +19,8 @@ FILES = Path(__file__).resolve().parent / "files"
 ADAPTER = Path(__file__).resolve().parent.parent / "adapter.py"
 #: workload name → its source folder under files/ (the workload's package name)
 MODULES: dict[str, str] = {"order-1001": "order_1001", "expense-approval": "expense_approval",
-                           "nightly-etl": "nightly_etl"}
+                           "nightly-etl": "nightly_etl", "kyc-review": "kyc",
+                           "thumbnail-fan-out": "thumbnails"}
 SUPPORTED: tuple[str, ...] = tuple(MODULES)
 #: what every export holds, in the order the README reads them
 PROJECT_FILES = ("workflows.py", "activities.py", "worker.py", "starter.py", "README.md")

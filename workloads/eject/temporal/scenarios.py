@@ -13,6 +13,7 @@ Every function here runs on the dev server's event loop (`DevServer.call`), boun
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,6 +35,8 @@ _CLOSED = frozenset({EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventTyp
 #: crash and deploy-v2 act on day 10, cancel on day 3, as the mini-engine's defaults
 CRASH_DAY = DEPLOY_DAY = 10.0
 CANCEL_DAY = 3.0
+#: how often `Driver.waiting` asks the server whether the workflow has gone back to waiting
+IDLE_POLL_S = 0.05
 
 
 @dataclass
@@ -140,6 +143,24 @@ class Driver:
         """The workflow's current (virtual) time."""
         return await self.env.get_current_time(handle)
 
+    async def fast_forward(self, handle: WorkflowHandle[Any, Any], days: float) -> None:
+        """Move a running workflow's clock `days` further on (an options update with a fast-forward:
+        the server records WorkflowExecutionOptionsUpdated) and wait until it is there."""
+        if days > 0 and await self.waiting(handle):
+            await self.env.fast_forward(handle, timedelta(days=days))
+
+    async def waiting(self, handle: WorkflowHandle[Any, Any]) -> bool:
+        """Wait until the workflow only waits (no workflow task and no activity pending: what a signal
+        set going has run), so a fast-forward moves a clock nothing is using; False once it closed."""
+        while True:
+            d = await handle.describe()
+            if d.status is None or d.status.name != "RUNNING":
+                return False
+            raw = d.raw_description
+            if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+                return True
+            await asyncio.sleep(IDLE_POLL_S)  # bounded by the run's own deadline (DevServer.call)
+
 
 # --- ORDER #1001 --------------------------------------------------------------------------------
 async def order_1001(d: Driver, scenario: str) -> Driven:
@@ -218,6 +239,77 @@ async def nightly_etl(d: Driver, scenario: str) -> Driven:
         return await d.finish(handle)
 
 
+# --- the KYC review ------------------------------------------------------------------------------------
+async def kyc_review(d: Driver, scenario: str) -> Driven:
+    from workloads.kyc import case as k
+
+    wf = d.project.workflows
+    case = k.CaseFile(d.project.canvas_services.store())
+    actions = k.scenario_actions(scenario, d.day)
+    notes: list[str] = []
+    async with d.new_worker():
+        # the world every engine starts from: document set 1 uploaded when the case opens
+        case.receive_documents(1, d.project.canvas_services.utcnow())
+        handle = await d.start(wf.KycReviewWorkflow.run, k.CASE, workflow_id=k.WORKFLOW_ID,
+                               fast_forward_days=actions[0].day if actions else None)
+        on_day = actions[0].day if actions else 0.0
+        for action in actions:
+            await d.fast_forward(handle, action.day - on_day)
+            on_day = action.day
+            notes.append(await _kyc_act(d, handle, case, action))
+        # a delivered decision ends the review with no timer left; a refused one leaves the 14 days to run out
+        done = await d.finish(handle, skip_the_rest=bool(notes and notes[-1]))
+    done.notes.extend(n for n in notes if n)
+    return done
+
+
+async def _kyc_act(d: Driver, handle: WorkflowHandle[Any, Any], case: Any, action: Any) -> str:
+    """The customer uploads (then signals newDocuments) or the reviewer decides (then signals
+    reviewDecision), as the mini-engine's run does; '' when the signal reached the review."""
+    from workloads.kyc import case as k
+
+    closed = await d.closed_note(handle)
+    now = await d.now(handle)
+    what = action.kind.replace("-", " ")
+    try:
+        if action.kind is k.ActionKind.NEW_DOCUMENTS:
+            case.receive_documents(action.version, now)
+            refused = await d.signal(handle, k.NEW_DOCUMENTS_SIGNAL, {"version": action.version})
+        else:
+            row = case.decide(action.decision, now)
+            refused = await d.signal(handle, k.REVIEW_DECISION_SIGNAL,
+                                     {"decision": action.decision, "documents_version": row["decided_version"]})
+    except k.KycError as exc:
+        return f"{k.late_note(what, action.day)} ({exc})"
+    return f"{k.late_note(what, action.day)} ({refused}; {closed})" if refused else ""
+
+
+# --- the thumbnail fan-out ------------------------------------------------------------------------------
+async def thumbnail_fan_out(d: Driver, scenario: str) -> Driven:
+    from workloads.thumbnails import images as im
+
+    wf = d.project.workflows
+    images = im.ImageStore(d.project.canvas_services.store())
+    uploads = im.uploads_for(scenario)
+    images.add_uploads(uploads)
+    if scenario == "flaky-size":
+        images.inject_flaky(uploads[0]["upload_id"], im.FLAKY_SIZE)
+    async with d.new_worker():
+        if scenario == "batch-1000":
+            handle = await d.start(wf.ThumbnailsBatchWorkflow.run, uploads, workflow_id=wf.BATCH_ID)
+        else:
+            handle = await d.start(wf.ThumbnailsWorkflow.run, uploads[0],
+                                   workflow_id=wf.workflow_id(uploads[0]["upload_id"]))
+        done = await d.finish(handle)
+    counts = images.counts()
+    done.notes.append(f"the image store holds {counts['outputs']:,} outputs of {len(uploads):,} uploads "
+                      f"({counts['complete_uploads']:,} with all {im.OUTPUTS_PER_UPLOAD})")
+    done.notes.extend(f"{pair} was resized {calls} times: that activity alone was retried"
+                      for pair, calls in images.retried().items())
+    return done
+
+
 DRIVERS: dict[str, Callable[[Driver, str], Awaitable[Driven]]] = {
     "order-1001": order_1001, "expense-approval": expense_approval, "nightly-etl": nightly_etl,
+    "kyc-review": kyc_review, "thumbnail-fan-out": thumbnail_fan_out,
 }

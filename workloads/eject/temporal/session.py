@@ -31,8 +31,8 @@ from typing import IO, Any
 
 from workloads.eject.real import RealEngineUnavailable, RealRun, RealRunError, RealSystem
 
-#: wall-clock bound of one reply: the run's own bound plus the server's first start
-REPLY_TIMEOUT_S = 240.0
+#: wall-clock bound of one reply beyond the run's own bound (`live.run_timeout`): the server's first start
+REPLY_TIMEOUT_S = 120.0
 _ERRORS: dict[str, type[Exception]] = {"RealEngineUnavailable": RealEngineUnavailable, "RealRunError": RealRunError}
 
 
@@ -79,7 +79,10 @@ class Session:
             return cls._instance
 
     def run(self, workload: str, scenario: str, work_dir: Path, day: float | None = None) -> RealRun:
-        """One request, one reply, within REPLY_TIMEOUT_S."""
+        """One request, one reply, within the run's bound plus REPLY_TIMEOUT_S."""
+        from workloads.eject.temporal.live import run_timeout
+
+        deadline = run_timeout(workload, scenario) + REPLY_TIMEOUT_S
         with self._lock:
             request = json.dumps({"workload": workload, "scenario": scenario, "work_dir": str(Path(work_dir).resolve()),
                                   "day": day})
@@ -87,10 +90,10 @@ class Session:
                 assert self.process.stdin is not None
                 self.process.stdin.write(request + "\n")
                 self.process.stdin.flush()
-                line = self._replies.get(timeout=REPLY_TIMEOUT_S)
+                line = self._replies.get(timeout=deadline)
             except queue.Empty:
                 self.process.kill()
-                raise RealRunError(f"the Temporal session process gave no answer within {REPLY_TIMEOUT_S:g} s for "
+                raise RealRunError(f"the Temporal session process gave no answer within {deadline:g} s for "
                                    f"{workload} {scenario}; it was killed (its log: {self.log_path})") from None
             except BrokenPipeError:
                 line = None
