@@ -7,8 +7,9 @@ does not wait for them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Mapping, TYPE_CHECKING
+from typing import Mapping, Sequence, TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from app.messages import OpenMode, OpenRun, RunsUpdated
 from app.themes import DEFAULT_THEME, PROJECTOR, THEMES, unreadable_builtin_themes
 
 if TYPE_CHECKING:
+    from workloads.cards import Card
     from workloads.runs import WorkloadRun
 
 
@@ -46,6 +48,41 @@ def _lessons() -> Screen:
     return LessonScreen()
 
 
+#: The first-run hint: once per user, so a newcomer learns the course exists and where it is.
+FIRST_RUN_HINT = ("New here? 13 lessons teach it, one idea each: press l.\n"
+                  "c canvas · s run view · i inspect · l lessons · ? keys")
+HINT_MARKER = "first-run-hint-shown"
+
+
+def state_dir() -> Path:
+    """Where the app keeps what it remembers about its user ($WORKFLOW_CANVAS_HOME/state if set)."""
+    from app.cli.common import APP_NAME, HOME_ENV
+
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override) / "state"
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir(APP_NAME, appauthor=False))
+
+
+def take_first_run() -> bool:
+    """True once per user (a marker file in the state directory), False ever after.
+
+    A state directory that cannot be written (read-only home) means no hint rather than a crash,
+    and no marker, so the hint comes again next time: a hint too many beats a crash.
+    """
+    marker = state_dir() / HINT_MARKER
+    if marker.exists():
+        return False
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("The first-run hint (the 13 lessons, key l) was shown.\n", encoding="utf-8")
+    except OSError:
+        pass
+    return True
+
+
 MODE_TITLES = {"canvas": "Design canvas", "run": "Side-by-side run", "history": "History inspector", "lessons": "Lessons"}
 
 
@@ -58,6 +95,7 @@ class WorkflowCanvasApp(App[None]):
     COMMANDS = App.COMMANDS | {CanvasCommands}
     MODES = {"canvas": _canvas, "run": _run, "history": _history, "lessons": _lessons}
     DEFAULT_MODE = "canvas"
+    # The four screens' keys are shown by the footer's ScreenKeys (show=False keeps them out of its key list).
     BINDINGS = [
         Binding("c", "switch_mode('canvas')", "Canvas", id="app.canvas", show=False, tooltip="The design canvas"),
         Binding("s", "switch_mode('run')", "Run view", id="app.run_view", show=False, tooltip="Run ORDER #1001 on the three engines"),
@@ -66,10 +104,23 @@ class WorkflowCanvasApp(App[None]):
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key that works here"),
         Binding("t", "toggle_projector", "Projector", id="app.projector", show=False, tooltip="Light high-contrast theme"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        # A text box takes every printable key: Escape leaves whichever one has focus, so the keys work again.
+        Binding("escape", "leave_input", "Leave the text box", id="app.leave_input", show=False,
+                tooltip="Out of a text box, so the screen's keys work again"),
     ]
 
-    def __init__(self, *, theme: str | None = None, keymap: Mapping[str, str] | None = None) -> None:
+    def __init__(self, *, theme: str | None = None, keymap: Mapping[str, str] | None = None,
+                 first_run_hint: bool | None = None, confirm_quit: bool | None = None,
+                 cards: Sequence[Card] = ()) -> None:
+        """`first_run_hint`: None shows it once per user when the app runs on a real terminal or
+        browser (not in tests, headless); `confirm_quit`: None asks before quitting when served;
+        `cards`: a user's own cards (`--card FILE.toml`, already checked), added to the deck."""
         super().__init__()
+        self.user_cards: tuple[Card, ...] = tuple(cards)
+        self.first_run_hint = first_run_hint
+        self.confirm_quit = confirm_quit
+        #: The first-run hint is up; the lessons key, once pressed, takes it away (it was heard).
+        self.hint_showing = False
         for extra in THEMES:
             self.register_theme(extra)
         for unreadable in unreadable_builtin_themes():  # offered themes must read from the back row
@@ -84,18 +135,30 @@ class WorkflowCanvasApp(App[None]):
 
     def on_ready(self) -> None:
         self.first_frame = True
+        wanted = (not self.is_headless) if self.first_run_hint is None else self.first_run_hint
+        if wanted and take_first_run():
+            # after the first frame's refresh: a toast raised before the screen's toast rack is up is never drawn
+            self.call_after_refresh(self.notify, FIRST_RUN_HINT, title="Welcome", timeout=15, markup=False)
+            self.hint_showing = True
         first_frame_shown = getattr(self.screen, "first_frame_shown", None)
         if first_frame_shown is not None:
             first_frame_shown()
 
     # ---- modes
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_input":
+            from textual.widgets import Input
+
+            return isinstance(self.focused, Input)
         if action == "switch_mode" and parameters and parameters[0] == self.current_mode:
             return None  # shown dimmed: you are already there
         return True
 
     async def action_switch_mode(self, mode: str) -> None:
         await self.switch_mode(mode)
+        if mode == "lessons" and self.hint_showing:
+            self.hint_showing = False
+            self.clear_notifications()
         self.sub_title = MODE_TITLES.get(mode, mode)
         self.refresh_bindings()
 
@@ -136,14 +199,45 @@ class WorkflowCanvasApp(App[None]):
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(SafeCommandPalette(id="--command-palette"))
 
+    def action_leave_input(self) -> None:
+        self.screen.set_focus(None)
+
+    # ---- quitting: a served tab asks first
+    async def action_quit(self) -> None:
+        asks = self.is_web if self.confirm_quit is None else self.confirm_quit
+        if not asks:
+            self.exit()
+            return
+        from app.serve.confirm_quit import ConfirmQuit
+
+        if isinstance(self.screen, ConfirmQuit):
+            return
+
+        def answered(quit_: bool | None) -> None:
+            if quit_:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(), answered)
+
     # ---- help and theme
     def action_help(self) -> None:
+        from app.screens.canvas import CanvasScreen
         from app.screens.help import HelpScreen, live_key_help
+        from app.screens.history import HistoryScreen
+        from app.screens.lesson import LessonScreen
+        from app.screens.run import RunScreen
+        from app.widgets.card import CardWidget
+        from app.widgets.knobs import KnobControl
+        from app.widgets.weights import WeightsTable
 
         if isinstance(self.screen, HelpScreen):
             return
-        rows = live_key_help(self.screen)
-        self.push_screen(HelpScreen(rows, MODE_TITLES.get(self.current_mode, self.current_mode)))
+        # The keys that work here, then what the other screens offer (card and weight keys work
+        # once a card or a weight has focus, so the canvas lists them too).
+        others = (WorkflowCanvasApp, CanvasScreen, CardWidget, WeightsTable, LessonScreen, KnobControl, RunScreen,
+                  HistoryScreen)
+        rows = live_key_help(self.screen, others)
+        self.push_screen(HelpScreen(rows, MODE_TITLES.get(self.current_mode, self.current_mode), self.current_mode))
 
     def action_toggle_projector(self) -> None:
         self.theme = DEFAULT_THEME if self.theme == PROJECTOR.name else PROJECTOR.name

@@ -26,12 +26,14 @@ def binding_ids() -> dict[str, str]:
     from app.screens.history import HistoryScreen
     from app.screens.lesson import LessonScreen
     from app.screens.run import RunScreen
+    from app.serve.confirm_quit import ConfirmQuit
     from app.widgets.card import CardWidget
+    from app.widgets.knobs import KnobControl
     from app.widgets.weights import WeightsTable
 
     found: dict[str, str] = {}
     for owner in (WorkflowCanvasApp, CanvasScreen, RunScreen, HistoryScreen, LessonScreen, HelpScreen, CardWidget,
-                  WeightsTable):
+                  WeightsTable, KnobControl, ConfirmQuit):
         for binding in owner.BINDINGS:
             if getattr(binding, "id", None):
                 found[binding.id] = binding.description  # type: ignore[union-attr]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workloads.cards import Card
 
 
 def run_tui(screenshot: tuple[str, str] | None = None, keymap_file: str | None = None,
-            shot: dict[str, Any] | None = None) -> int:
+            shot: dict[str, Any] | None = None, cards: Sequence[Card] = ()) -> int:
     keymap = None
     if keymap_file:
         from app.keymap import load_keymap
@@ -26,6 +30,6 @@ def run_tui(screenshot: tuple[str, str] | None = None, keymap_file: str | None =
         return write_screenshot(spec, screenshot[1])
     from app.canvas_app import WorkflowCanvasApp
 
-    app = WorkflowCanvasApp(keymap=keymap)
+    app = WorkflowCanvasApp(keymap=keymap, cards=cards)
     app.run()
     return app.return_code or 0

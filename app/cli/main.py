@@ -11,9 +11,13 @@ import argparse
 import importlib
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from app.cli.args import day_arg, word
 from engines.errors import WorkflowCanvasError
+
+if TYPE_CHECKING:
+    from workloads.cards import Card
 
 # Command-group modules under app.cli, in the order `--help` lists them.
 COMMAND_MODULES = (
@@ -23,6 +27,7 @@ COMMAND_MODULES = (
     "asl_cmd",
     "workloads_cmd",
     "run_cmd",
+    "export_cmd",
     "lessons_cmd",
     "serve_cmd",
 )
@@ -68,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.toml",
         help='put your own keys on the app\'s actions: TOML lines like "run.step" = "pagedown" (ids in the help screen)',
     )
+    parser.add_argument(
+        "--card",
+        action="append",
+        dest="user_cards",  # not `card`: `choose CARD` and `verify CARD` name their argument so
+        metavar="FILE.toml",
+        help="add your own workload card to the canvas's deck (repeatable); it is checked as `verify` checks "
+             "a card file: a bad one is one line naming the file and the field, and the app does not start",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"app.cli.{name}").register(sub)
@@ -88,6 +101,31 @@ def _shot_options(args: argparse.Namespace) -> dict[str, object]:
     return given
 
 
+def user_cards(paths: list[str]) -> list[Card]:
+    """The cards of `--card FILE.toml …`, each loaded and validated by workloads.cards (the loader
+    `verify FILE.toml` uses); a card may not take the letter or id of a card already on the deck
+    (the canvas names a card by its letter). CardError: `file: field: problem`."""
+    from pathlib import Path
+
+    from workloads.cards import CardError, bundled_cards, load_card
+
+    taken = {card.letter: card for card in bundled_cards()}
+    ids = {card.id for card in taken.values()}
+    cards = []
+    for path in paths:
+        card = load_card(Path(path).expanduser())
+        name = Path(path).name
+        if card.letter in taken:
+            raise CardError(f"{name}: letter: {card.letter!r} is already used by card {taken[card.letter].id!r}; "
+                            "give your card another letter")
+        if card.id in ids:
+            raise CardError(f"{name}: id: {card.id!r} is already the id of another card; give your card its own id")
+        taken[card.letter] = card
+        ids.add(card.id)
+        cards.append(card)
+    return cards
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -96,7 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         if handler is None:
             from app.tui import run_tui
 
-            return run_tui(screenshot=args.screenshot, keymap_file=args.keymap, shot=_shot_options(args))
+            # Checked before the terminal is taken: a bad card is one line on stderr, exit 1.
+            cards: dict[str, Any] = {"cards": user_cards(args.user_cards)} if args.user_cards else {}
+            return run_tui(screenshot=args.screenshot, keymap_file=args.keymap, shot=_shot_options(args), **cards)
+        if args.user_cards:
+            from app.cli.common import CliError
+
+            raise CliError("--card: only when opening the app (the commands take a card as their argument)")
         from app.cli.common import run_handler
 
         return run_handler(handler, args)

@@ -24,6 +24,9 @@ from app.widgets.footer import Footer
 from app.widgets.event_groups import EventGroup, state_groups, temporal_groups
 from app.widgets.history import event_detail, group_label, grid_table, history_rows, states_drawing
 
+#: Below this many columns the inspector stacks its list over its detail pane.
+NARROW = 100
+
 if TYPE_CHECKING:
     from workloads.runs import WorkloadRun
 
@@ -74,6 +77,10 @@ class HistoryScreen(GuardedScreen):
             tree.show_root = False
             tree.guide_depth = 2
         self.refresh_from_app()
+
+    def on_resize(self) -> None:
+        # Under NARROW columns (a projector's ~76), the detail pane goes under the list, not beside it.
+        self.set_class(self.app.size.width < NARROW, "-narrow")
 
     def on_screen_resume(self) -> None:
         self.refresh_from_app()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -22,6 +23,7 @@ from textual.widgets.option_list import Option
 from app.messages import OpenMode, RunsUpdated
 from app.screens.guarded import GuardedScreen
 from app.widgets.card import plain, terminal_safe
+from app.widgets.demo_result import demo_view
 from app.widgets.footer import Footer
 from app.widgets.knobs import KnobControl
 
@@ -30,27 +32,44 @@ if TYPE_CHECKING:
     from lessons.scenes import Scene
 
 CANVAS_SCENE = "12"
-TITLE_CHARS = 14  # the scene list is narrow; the full title heads the scene itself
 
 
-def short(title: str) -> str:
-    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+def scene_entry(display: str, title: str) -> Table:
+    """A scene in the list: its number, then its whole title wrapped beside it (never cut)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right", no_wrap=True)
+    grid.add_column()
+    grid.add_row(plain(display), plain(title))
+    return grid
 
 
-def demo_text(result: DemoResult) -> Text | Table:
-    """A DemoResult: headline, the figures the scene is about, then the account in order."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column()
-    table.add_row(plain(result.headline, "bold"))
-    if result.figures:
-        figures = Text()
-        for name, value in result.figures.items():
-            figures.append(f"{terminal_safe(str(name))}: ", style="bold cyan")
-            figures.append(f"{terminal_safe(str(value))}   ")
-        table.add_row(figures)
-    for line in result.lines:
-        table.add_row(plain(f"• {line}"))
-    return table
+def demo_text(result: DemoResult) -> RenderableType:
+    """A DemoResult: headline, the figures the scene is about (a table), then the account in order."""
+    return demo_view(result.headline, result.figures, result.lines)
+
+
+class DemoResultView(Static):
+    """The demo's result; `show_from_top` brings its headline to the top of the scene pane.
+
+    The pane can only scroll that far once the new, taller result is laid out, which happens a
+    refresh or two after `update`: so it scrolls after the next refresh, and again when the
+    result's size changes (whichever comes last wins; a scroll is never clamped to the old size).
+    """
+
+    _wanted = False
+
+    def show_from_top(self) -> None:
+        self._wanted = True
+        self.call_after_refresh(self._scroll)
+
+    def _scroll(self) -> None:
+        if self._wanted:
+            self.scroll_visible(animate=False, top=True)
+
+    def on_resize(self) -> None:
+        if self._wanted:
+            self._scroll()
+            self._wanted = False
 
 
 class LessonScreen(GuardedScreen):
@@ -97,7 +116,7 @@ class LessonScreen(GuardedScreen):
                     with Horizontal(id="demo-buttons"):
                         yield Button("Run demo", id="run-demo", variant="primary")
                         yield Button("Open the canvas", id="open-canvas")
-                    yield Static("", id="demo-result")
+                    yield DemoResultView("", id="demo-result")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -119,7 +138,7 @@ class LessonScreen(GuardedScreen):
         options = self.query_one("#scene-list", OptionList)
         options.clear_options()
         options.add_options(
-            Option(plain(f"{s.display:>3} {short(s.title)}"), id=s.number) for s in self.scenes
+            Option(scene_entry(s.display, s.title), id=s.number) for s in self.scenes
         )
         wanted = self._pending or self.scenes[0].number
         self._pending = None
@@ -229,4 +248,5 @@ class LessonScreen(GuardedScreen):
             out.update(demo_text(event.result))
             if event.result.runs:
                 self.post_message(RunsUpdated(event.result.runs))
-        out.scroll_visible(animate=False)
+        if isinstance(out, DemoResultView):  # the result from its headline down, on a 21-row projector too
+            out.show_from_top()

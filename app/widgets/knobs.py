@@ -1,10 +1,17 @@
-"""A scene's knobs as controls: a Switch for a bool, an Input for an int, a Select for a choice."""
+"""A scene's knobs as controls: a Switch for a bool, an Input for an int, a Select for a choice.
+
+A number box takes every printable key, so while it has focus the lesson's keys (n, p, r, q)
+type into it. Escape (and Enter, once the number is in) leaves the box: focus goes back to the
+scene list and the lesson's keys work again.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, Switch
 
@@ -14,6 +21,9 @@ if TYPE_CHECKING:
 
 class KnobControl(Horizontal):
     """One labelled control for a lessons.scenes.Knob; `value()` reads it back typed."""
+
+    BINDINGS = [Binding("escape", "leave", "Leave the box", id="knob.leave", show=False,
+                        tooltip="Back to the scene list, so n, p, r and q work again")]
 
     def __init__(self, knob: Knob) -> None:
         super().__init__(classes="knob")
@@ -31,6 +41,19 @@ class KnobControl(Horizontal):
             )
         else:
             yield Select([(c, c) for c in knob.choices], value=knob.default, allow_blank=False, id=f"knob-{knob.name}")
+
+    def action_leave(self) -> None:
+        """Give focus back to the screen's scene list (or to nothing), out of this control."""
+        target = next(iter(self.screen.query("#scene-list")), None)
+        if target is not None and target.focusable:
+            target.focus()
+        else:
+            self.screen.set_focus(None)
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_leave()
 
     def value(self) -> bool | int | str:
         """The control's value; an int out of range or empty raises ValueError naming the knob."""

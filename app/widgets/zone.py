@@ -13,7 +13,8 @@ ZONE_TITLES = {
 }
 
 
-SHORT_TITLES = {"dag": "2 DAG", "statemachine": "3 st-machine"}
+#: Shorter titles, tried in turn when a zone is too narrow for the one before (80 and 76 columns).
+SHORT_TITLES = {"dag": ("2 DAG",), "statemachine": ("3 st-machine", "3 SM")}
 
 
 class EngineZone(VerticalScroll, can_focus=False):
@@ -25,6 +26,8 @@ class EngineZone(VerticalScroll, can_focus=False):
         self.border_title = ZONE_TITLES[zone]
 
     def on_resize(self) -> None:
-        # A narrow zone (80 columns) gets the short title so the border does not cut it.
-        title = ZONE_TITLES[self.zone]
-        self.border_title = title if len(title) + 4 <= self.size.width + 2 else SHORT_TITLES.get(self.zone, title)
+        # A narrow zone (80 columns, a projector's 76) gets a short title so the border does not cut
+        # it: the border keeps a corner, a rule and a space each side of the title.
+        room = self.outer_size.width - 6
+        titles = (ZONE_TITLES[self.zone], *SHORT_TITLES.get(self.zone, ()))
+        self.border_title = next((t for t in titles if len(t) <= room), titles[-1])

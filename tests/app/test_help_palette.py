@@ -24,7 +24,7 @@ async def test_help_lists_the_live_bindings_of_each_screen():
                            ("lessons", {"Next scene", "Previous", "Run demo"})):
             await app.action_switch_mode(mode)
             await settle(pilot)
-            expected = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.description}
+            expected = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.description and b.binding.id}
             await pilot.press("question_mark")
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)

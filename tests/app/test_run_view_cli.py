@@ -59,5 +59,5 @@ def test_a_canvas_slide_with_placed_cards(tmp_path):
     out = tmp_path / "canvas.svg"
     assert main(["--screenshot", "canvas", str(out), "--place", "A=replay,B=dag", "--size", "120x40"]) == 0
     rows = svg_rows(out.read_text(encoding="utf-8"))
-    assert any("Order fulfillment" in row and "Nightly" in row for row in rows)  # both cards on their zones' row
-    assert any("RIGHT FIT" in row and "Nightly data-warehouse refresh" in row for row in rows)  # the last verdict
+    assert any("Order fulfillment" in row and "Nightly" in row for row in rows)  # both cards on their zones' row, stamped
+    assert any("RIGHT FIT" in row and "B on DAG scheduler" in row for row in rows)  # the last verdict, its headline

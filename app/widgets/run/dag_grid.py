@@ -44,7 +44,7 @@ STATE_COLORS: dict[str, str] = {
 #: A symbol per state, so the grid reads without colour too.
 STATE_SYMBOLS: dict[str, str] = {
     "none": "·", "scheduled": "◌", "queued": "◌", "running": "▶", "success": "✓", "failed": "✗",
-    "up_for_retry": "↻", "up_for_reschedule": "⏸", "upstream_failed": "⚠", "skipped": "⊘", "removed": "–",
+    "up_for_retry": "↻", "up_for_reschedule": "‖", "upstream_failed": "⚠", "skipped": "⊘", "removed": "–",
     "deferred": "☾", "restarting": "↻", "awaiting_input": "?",
 }
 #: The DAG run's states (Airflow's DagRunState) with the same colours as a task's.
