@@ -240,7 +240,8 @@ class CanvasScreen(GuardedScreen):
                 # after the deck's layout: a card mounted this frame has no region to scroll to yet,
                 # and the cards' wrapped heights settle over the next frames
                 self.call_after_refresh(first.scroll_visible, animate=False)
-                self.set_timer(0.3, lambda: first.scroll_visible(animate=False) if first.is_attached else None)
+                if mine:  # a user's card is last on the deck: bring it into view once the heights are final
+                    self.set_timer(0.3, lambda: first.scroll_visible(animate=False) if first.is_attached else None)
             self.select(first.letter)
 
     # ---- selection and recommendation

@@ -26,8 +26,8 @@ CHARACTERS = {"space": " ", "plus": "+", "minus": "-", "question_mark": "?", "pe
               "left_square_bracket": "[", "right_square_bracket": "]", "enter": "\r", "tab": "\t",
               "escape": "\x1b", "backspace": "\x7f"}
 MODES = ("canvas", "run", "history", "lessons")
-KEYS_PER_MODE = 120
-MOUSE_PER_MODE = 20  # each a click or a drag (down, move, up)
+KEYS_PER_MODE = 80
+MOUSE_PER_MODE = 15  # each a click or a drag (down, move, up)
 SIZE = (80, 24)
 #: Terminal sizes a resize picks from: the classroom's 76x21 (fontsize 28 at 1280x720), the common ones, a tiny one.
 SIZES = ((80, 24), (76, 21), (120, 40), (200, 50), (40, 12), (100, 30))

@@ -191,7 +191,7 @@ scenarios = st.integers(1, 2).flatmap(lambda k: st.tuples(
 ))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios)
 def test_the_ready_queues_start_what_one_global_queue_would_in_the_same_order(scenario):
     specs, triggers, parallelism = scenario
