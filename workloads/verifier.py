@@ -199,7 +199,7 @@ def describe_outcome(outcome) -> str:
         parts.append(f"charged ${outcome.charged_cents / 100:.2f}")
     if outcome.refunded_cents:
         parts.append(f"refunded ${outcome.refunded_cents / 100:.2f}")
-    elif outcome.charged_cents and not outcome.shipped:
+    elif outcome.charged_cents and outcome.reserved and not outcome.shipped:  # an order that never left
         parts.append("never refunded")
     if outcome.reserved:
         parts.append(f"reserved {outcome.reserved}")
