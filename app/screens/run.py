@@ -24,6 +24,7 @@ from textual.widgets import Header, Select, Static
 
 from engines.names import ENGINES
 
+from app.widgets.picker import Picker
 from app.screens.guarded import GuardedScreen
 from app.widgets.footer import Footer
 from app.widgets.run.column import EngineColumn
@@ -116,9 +117,9 @@ class RunScreen(GuardedScreen):
         with Horizontal(id="run-bar"):
             yield Static("", id="run-title")
             # prompts as Text: a name is shown as written, never read as markup
-            yield Select([(Text(str(w)), str(w)) for w in WORKLOADS], id="workload-picker", compact=True, allow_blank=False,
+            yield Picker([(Text(str(w)), str(w)) for w in WORKLOADS], id="workload-picker", compact=True, allow_blank=False,
                          tooltip="the workload (w)")
-            yield Select([(Text("happy"), "happy")], id="scenario-picker", compact=True, allow_blank=False,
+            yield Picker([(Text("happy"), "happy")], id="scenario-picker", compact=True, allow_blank=False,
                          tooltip="the scenario (p)")
         yield DayAxis(id="axis")
         with Horizontal(id="columns"):

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, Switch
+from app.widgets.picker import Picker
 
 if TYPE_CHECKING:
     from lessons.scenes import Knob
@@ -40,7 +41,7 @@ class KnobControl(Horizontal):
                 classes="knob-int",
             )
         else:
-            yield Select([(c, c) for c in knob.choices], value=knob.default, allow_blank=False, id=f"knob-{knob.name}")
+            yield Picker([(c, c) for c in knob.choices], value=knob.default, allow_blank=False, id=f"knob-{knob.name}")
 
     def action_leave(self) -> None:
         """Give focus back to the screen's scene list (or to nothing), out of this control."""

@@ -88,4 +88,4 @@ async def test_random_keys_clicks_and_drags_on_every_screen_never_crash():
     total = 0
     for mode in MODES:
         total += await monkey(mode, rng)
-    assert total >= 400
+    assert total >= len(MODES) * KEYS_PER_MODE  # every key was sent (clicks and resizes on top)
