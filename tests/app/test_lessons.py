@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input, Select, Switch
+from textual.widgets import Input, Switch
+
+from app.widgets.picker import Picker
 
 from app.canvas_app import WorkflowCanvasApp
 from app.screens.lesson import LessonScreen
@@ -55,7 +57,7 @@ async def test_knob_controls_match_their_kind():
         screen.show_scene("06")
         await pilot.pause()
         kinds = {c.knob.kind: type(c.query_one(f"#knob-{c.knob.name}")) for c in screen.query(KnobControl)}
-        assert kinds == {"int": Input, "choice": Select, "bool": Switch}
+        assert kinds == {"int": Input, "choice": Picker, "bool": Switch}
         # a bad number is refused with the knob's name, and no demo starts
         control = next(c for c in screen.query(KnobControl) if c.knob.kind == "int")
         control.query_one(Input).value = "999999"
