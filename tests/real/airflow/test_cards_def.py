@@ -25,12 +25,12 @@ import pytest
 from workloads.eject.airflow import mini_status, mini_steps
 from workloads.eject.airflow.scenarios import BatchSize
 from workloads.eject.comparison import Difference, compare
-from workloads.eject.real import RealEngineUnavailable, RealRun, RealSystem
+from workloads.eject.real import RealRun, RealSystem
 from workloads.runner import run_workload
 from workloads.runs import WorkloadRun
 
 #: One Airflow batch serves every test here: under pytest-xdist (--dist loadgroup) keep them together.
-pytestmark = pytest.mark.xdist_group("airflow-real-def")
+pytestmark = pytest.mark.xdist_group("airflow-real")
 
 CASES = [("kyc-review", "approved"), ("kyc-review", "new-documents"), ("kyc-review", "no-answer"),
          ("thumbnail-fan-out", "one-upload"), ("thumbnail-fan-out", "flaky-size")]
@@ -62,15 +62,9 @@ def test_the_export_is_a_dag_file_naming_every_task_of_the_dag_engines_version(t
 
 
 @pytest.fixture(scope="module")
-def def_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], RealRun]:
-    from workloads.eject.airflow import run_many
-
-    try:
-        runs = run_many([*CASES, ("thumbnail-fan-out", "batch-1000")], work_dir=tmp_path_factory.mktemp("airflow-real-def"),
-                        batch=SMALL_BATCH)
-    except RealEngineUnavailable as exc:
-        pytest.skip(str(exc))
-    return {(r.workload, r.scenario): r for r in runs}
+def def_runs(airflow_runs: dict[tuple[str, str], RealRun]) -> dict[tuple[str, str], RealRun]:
+    """These cases' runs, from the session's one Airflow batch (conftest.py; SMALL_BATCH there too)."""
+    return airflow_runs
 
 
 @cache
