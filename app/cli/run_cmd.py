@@ -57,28 +57,16 @@ def _run(args) -> int:
 
 def _run_real(args, scenario: str, engines: tuple[str, ...]) -> int:
     """Each engine's real counterpart beside it: statuses, ledgers and every difference."""
-    import tempfile
-    from pathlib import Path
-
     from app.cli.common import CliError, print_json
-    from workloads.eject import MINI_ENGINE, RealEngineUnavailable, run_and_compare, supported
+    from workloads.eject import MINI_ENGINE, comparison_json
 
     if args.day is not None:
         raise CliError("--day is not taken with --on real: the exported workloads play each scenario's own day")
     results: dict[str, dict] = {}
     for system, engine in MINI_ENGINE.items():
-        if engine not in engines:
-            continue
-        if not supported(system, args.workload):
-            results[system.value] = {"skipped": f"{args.workload} is not exported to {system.value} yet"}
-            continue
-        options = {"endpoint_url": args.endpoint_url} if system.value == "stepfunctions" and args.endpoint_url else {}
-        try:
-            with tempfile.TemporaryDirectory(prefix=f"canvas-{system.value}-") as work:
-                results[system.value] = run_and_compare(args.workload, scenario, system, work_dir=Path(work),
-                                                        **options).to_json()
-        except RealEngineUnavailable as exc:
-            results[system.value] = {"unavailable": str(exc)}
+        if engine in engines:
+            options = {"endpoint_url": args.endpoint_url} if system.value == "stepfunctions" and args.endpoint_url else {}
+            results[system.value] = comparison_json(args.workload, scenario, system, **options)
     if args.json:
         print_json(results)
         return 0

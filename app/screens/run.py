@@ -275,20 +275,11 @@ class RunScreen(GuardedScreen):
 
     @work(thread=True, group="real-engines", exclusive=True)
     def run_real_engines(self, seq: int, workload: str, scenario: str, systems: tuple[str, ...]) -> None:
-        import tempfile
-
-        from workloads.eject import RealEngineUnavailable, RealSystem, run_and_compare, supported
+        from workloads.eject import RealSystem, comparison_json
 
         for key in systems:
-            system = RealSystem(key)
             try:
-                if not supported(system, workload):
-                    result: dict = {"skipped": f"{workload} is not exported to {key} yet"}
-                else:
-                    with tempfile.TemporaryDirectory(prefix=f"canvas-{key}-") as work:
-                        result = run_and_compare(workload, scenario, system, work_dir=Path(work)).to_json()
-            except RealEngineUnavailable as exc:
-                result = {"unavailable": str(exc)}
+                result = comparison_json(workload, scenario, RealSystem(key))
             except Exception as exc:  # a real engine failing is shown in its row, never a crash
                 result = {"error": f"{type(exc).__name__}: {exc}"}
             self.post_message(self.RealResult(seq, key, result))

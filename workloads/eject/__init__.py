@@ -29,7 +29,8 @@ from workloads.eject.real import (
 
 __all__ = [
     "MINI_ENGINE", "Comparison", "Difference", "ExportError", "RealEngineUnavailable", "RealRun", "RealRunError",
-    "RealSystem", "compare", "export", "real_system", "run_and_compare", "run_real", "supported", "system_package",
+    "RealSystem", "compare", "comparison_json", "export", "real_system", "run_and_compare", "run_real", "supported",
+    "system_package",
 ]
 
 
@@ -102,3 +103,18 @@ def run_and_compare(workload: str, scenario: str, system: RealSystem, *, work_di
     if comparable is not None and isinstance(real.steps, list) and isinstance(mini_steps, list):
         real.steps, mini_steps = comparable(real.steps), comparable(mini_steps)
     return compare(mini, real, mini_status=package.mini_status(mini), mini_steps=mini_steps)
+
+
+def comparison_json(workload: str, scenario: str, system: RealSystem, **options: Any) -> dict[str, Any]:
+    """`run_and_compare` in a fresh working directory, as the JSON the CLI prints and the run view
+    draws; a workload not exported to `system` is {"skipped": why}, a real engine that cannot be had
+    here {"unavailable": why}."""
+    import tempfile
+
+    if not supported(system, workload):
+        return {"skipped": f"{workload} is not exported to {system.value} yet"}
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"canvas-{system.value}-") as work:
+            return run_and_compare(workload, scenario, system, work_dir=Path(work), **options).to_json()
+    except RealEngineUnavailable as exc:
+        return {"unavailable": str(exc)}
