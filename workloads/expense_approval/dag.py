@@ -21,7 +21,6 @@ from typing import Callable
 from engines.clock import EPOCH, day_of
 from engines.dag import (
     DAG,
-    AirflowFailException,
     BranchPythonOperator,
     PythonOperator,
     PythonSensor,
@@ -36,6 +35,7 @@ from workloads.expense_approval import claim as c
 from workloads.expense_approval.claim import ClaimOutcome
 from workloads.expense_approval.observations import ExpenseObservations
 from workloads.options import Option, RunOptions
+from workloads.refusals import fail_fast
 from workloads.runs import Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import ServiceError, Services
 from workloads.workload import WorkloadVersion
@@ -50,12 +50,7 @@ BRANCHES = {"approve": "pay_expense", "reject": "notify_rejected"}
 
 def _call(fn: Callable[..., dict], *args: object) -> dict:
     """A non-retryable refusal (a declined payout) fails at once instead of burning retries."""
-    try:
-        return fn(*args)
-    except (ServiceError, c.ClaimError) as exc:
-        if not getattr(exc, "retryable", False):
-            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
-        raise
+    return fail_fast((ServiceError, c.ClaimError), fn, *args)
 
 
 def build_dag(services: Services, store: Store, claim: dict | None = None, *,

@@ -31,7 +31,6 @@ from typing import Any
 from engines.clock import day_of
 from engines.dag import (
     DAG,
-    AirflowFailException,
     AirflowSkipException,
     PythonOperator,
     PythonSensor,
@@ -47,6 +46,7 @@ from workloads.kyc import case as k
 from workloads.kyc.case import ActionKind, ReviewOutcome
 from workloads.kyc.observations import lost_documents_note, read_case, result_of
 from workloads.options import Option, RunOptions
+from workloads.refusals import fail_fast
 from workloads.runs import Listener, WorkloadName, WorkloadRun, outcome_from_ledger
 from workloads.services import ServiceError, Services
 from workloads.workload import WorkloadVersion
@@ -61,12 +61,7 @@ STEP_DURATION = timedelta(seconds=2)
 
 def _call(fn: Callable[..., dict], *args: object) -> dict:
     """A non-retryable refusal fails at once instead of burning retries."""
-    try:
-        return fn(*args)
-    except (ServiceError, k.KycError) as exc:
-        if not getattr(exc, "retryable", False):
-            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
-        raise
+    return fail_fast((ServiceError, k.KycError), fn, *args)
 
 
 def build_dag(services: Services, store: Store, case: dict | None = None, *,
