@@ -51,24 +51,31 @@ class ActivityTasks:
             return None
         return ActivityClaim.from_task(task_id, run_id, event_id, 1, now, payload, None, owner)
 
-    def claim(self, task_queue: str, worker_id: str, types: list[str]) -> ActivityClaim | None:
+    def claim(self, task_queue: str, worker_id: str, types: list[str], *,
+              run_id: str | None = None) -> ActivityClaim | None:
         """Atomically take the oldest runnable activity task of a registered type (or None).
 
+        With `run_id`, only that run's tasks: a worker that just recorded one of the run's
+        activities takes a sibling that is ready too, before the run's workflow task.
         A task whose lease ran out (its worker died or hung past start-to-close) counts as a
         timed-out attempt: it is retried by its policy (after the backoff) or timed out for good.
         """
         if not types:
             return None
-        if not self._queues.maybe_runnable(TaskKind.ACTIVITY, task_queue, self._timeline.ts()):
+        if run_id is None and not self._queues.maybe_runnable(TaskKind.ACTIVITY, task_queue, self._timeline.ts()):
             return None
         marks = ",".join("?" * len(types))
+        # one run's tasks through rp_tasks_run (the unary + keeps the planner off the poll index)
+        where = ("run_id = ? AND kind = ? AND +task_queue = ? AND +visible_at <= ?" if run_id is not None
+                 else "kind = ? AND task_queue = ? AND visible_at <= ?")
         with self._history.transaction() as c:
             while True:
                 now = self._timeline.ts()
                 row = c.execute(
-                    "SELECT * FROM rp_tasks WHERE kind = ? AND task_queue = ? AND visible_at <= ? "
+                    f"SELECT * FROM rp_tasks WHERE {where} "
                     f"AND (lease_owner IS NULL OR lease_expires <= ?) AND type_name IN ({marks}) "
-                    "ORDER BY visible_at, task_id LIMIT 1", (TaskKind.ACTIVITY, task_queue, now, now, *types)).fetchone()
+                    "ORDER BY visible_at, task_id LIMIT 1",
+                    (*((run_id,) if run_id is not None else ()), TaskKind.ACTIVITY, task_queue, now, now, *types)).fetchone()
                 if row is None:
                     return None
                 payload = jsonio.loads(row["payload"])

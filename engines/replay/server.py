@@ -155,8 +155,9 @@ class Server:
         return self.workflow_tasks.retry_blocked(types)
 
     # --- activity tasks ----------------------------------------------------------------------------
-    def claim_activity_task(self, task_queue: str, worker_id: str, types: list[str]) -> ActivityClaim | None:
-        return self.activity_tasks.claim(task_queue, worker_id, types)
+    def claim_activity_task(self, task_queue: str, worker_id: str, types: list[str], *,
+                            run_id: str | None = None) -> ActivityClaim | None:
+        return self.activity_tasks.claim(task_queue, worker_id, types, run_id=run_id)
 
     def heartbeat(self, claim: ActivityClaim, details: Any) -> None:
         self.activity_tasks.heartbeat(claim, details)

@@ -403,8 +403,15 @@ class Worker:
             self.server.emit(TraceKind.LEASE_LOST, claim.workflow_id, f"{exc}; the result is dropped", Severity.WARNING)
             return None
         self._point(f"activity-recorded:{claim.activity_type}")
-        if eager is None or failure is not None:
+        if eager is None:
             return None
+        # The run's other activities that are ready now come first: a real worker runs them side
+        # by side, and the server folds the completions that arrive while the run's workflow task
+        # waits into that one task (five parallel resizes wake the workflow once, not five times).
+        sibling = self.server.claim_activity_task(self.task_queue, self.identity, list(self.activities),
+                                                  run_id=claim.run_id)
+        if sibling is not None or failure is not None:
+            return sibling
         # sticky: the run's next workflow task, claimed by a normal (targeted) claim after the point above
         return self.server.claim_workflow_task(self.task_queue, self.identity, list(self.workflows), run_id=claim.run_id)
 

@@ -60,7 +60,7 @@ def handle_error(rt: Runtime, ex: Execution, th: Thread, state: dict, error: str
                 th.phase, th.due = Phase.RETRY, iso(due)
                 rt.recorder.emit(now, RETRY_SCHEDULED, th.state, f"{th.state} failed with {error}; retry {used + 1} in {delay:g} s",
                                  Severity.WARNING, execution=ex.name, error=error, delay=delay, attempt=used + 1)
-                rt.checkpoint(ex)
+                rt.transitioned(ex)
                 return
             break
     for catcher in state.get("Catch") or []:

@@ -143,7 +143,7 @@ def start(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:
         fan.map = MapItems(list(range(len(items))), items, int(limit))  # as declared (0: as many as allowed)
         spawn_items(rt, ex, th, state)
     th.phase = Phase.JOIN
-    rt.checkpoint(ex)
+    rt.transitioned(ex)
 
 
 def spawn_items(rt: Runtime, ex: Execution, th: Thread, state: dict) -> None:

@@ -1,8 +1,14 @@
-"""The interpreter: walks an ASL definition on the shared clock, one checkpoint per transition.
+"""The interpreter: walks an ASL definition on the shared clock, checkpointed before every side effect.
 
 An execution is a set of *threads* (threads.py: the top-level run, each Parallel branch, each
-Map iteration), checkpointed to SQLite at every transition so a new process can pick it up; a
-checkpoint writes only the threads that changed (each change goes through `Execution.touch`),
+Map iteration), checkpointed to SQLite so a new process can pick it up: before a task is
+invoked (what it is handed and every transition before it are on file before the resource
+sees it) and whenever the ready threads have all blocked or ended. The transitions in between
+(a Pass, a Choice, a branch that ends, a retry's back-off set) run no code outside the engine,
+so they go into the next checkpoint instead of one each: a process that dies between two
+checkpoints resumes from the last one and runs the same transitions again, with the same
+result, and no resource is called twice that would not have been anyway. A checkpoint writes
+only the threads that changed (each change goes through `Execution.touch`),
 and a branch or iteration that ends is folded into its parent's result and leaves the live
 threads, so a transition costs the same however many items a Map has. Nothing ever sleeps:
 Wait states, retry back-off, task timeouts, heartbeats and the execution timeout are absolute
@@ -257,7 +263,7 @@ class Interpreter:
             self._thread_done(ex, th, output)
             return
         th.state, th.input, th.phase, th.due = nxt, output, Phase.ENTER, None
-        self.checkpoint(ex)
+        self.transitioned(ex)
 
     def state_error(self, ex: Execution, th: Thread, state: dict, error: str, cause: str,
                     also: tuple[str, ...] = ()) -> None:
@@ -271,7 +277,7 @@ class Interpreter:
             self.finish(ex, ExecutionStatus.SUCCEEDED, HistoryEventType.EXECUTION_SUCCEEDED, output=output)
         else:
             fanout.child_finished(self, ex, th, True, output)
-        self.checkpoint(ex)
+        self.transitioned(ex)
 
     def thread_failed(self, ex: Execution, th: Thread, error: str, cause: str) -> None:
         th.status, th.error, th.cause, th.due = ThreadStatus.FAILED, error, cause, None
@@ -280,7 +286,7 @@ class Interpreter:
             self.finish(ex, ExecutionStatus.FAILED, HistoryEventType.EXECUTION_FAILED, error=error, cause=cause)
         else:
             fanout.child_finished(self, ex, th, False, None, error, cause)
-        self.checkpoint(ex)
+        self.transitioned(ex)
 
     def finish(self, ex: Execution, status: ExecutionStatus, event: HistoryEventType, output: Any = None,
                error: str | None = None, cause: str | None = None) -> None:
@@ -322,6 +328,12 @@ class Interpreter:
         self.recorder.emit(now, kind, state or ex.name, describe(kind, state, details),
                            Severity.WARNING if kind.is_warning else Severity.INFO, execution=ex.name, event_id=eid,
                            **details)
+
+    def transitioned(self, ex: Execution) -> None:
+        """A transition that calls nothing outside the engine: inside a drain it waits for the
+        drain's end (or the next task's invocation) to be checkpointed with the others."""
+        if not self._draining:
+            self.checkpoint(ex)
 
     def checkpoint(self, ex: Execution) -> None:
         """One transaction: the new history events, the touched threads' rows, the execution's counters and

@@ -52,6 +52,10 @@ class Runtime(Protocol):
         """Write the pending history events and the snapshot, in one transaction."""
         ...
 
+    def transitioned(self, ex: Execution) -> None:
+        """A transition with no side effect: checkpointed now, or by the drain under way."""
+        ...
+
     def arm(self, ex: Execution) -> None:
         """Make sure a clock timer stands for every due time the execution waits on."""
         ...

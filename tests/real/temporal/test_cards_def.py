@@ -39,15 +39,16 @@ WORKFLOW_CLASS = {"kyc-review": "KycReviewWorkflow", "thumbnail-fan-out": "Thumb
 ENGINE_CODE = {"kyc-review": [kyc_workflow], "thumbnail-fan-out": THUMBNAIL_WORKFLOWS}
 #: Where the real Temporal server truly differs from the replay engine, in these scenarios.
 KNOWN_DIFFERENCES = {
-    # The five Resize activities run at once. The replay engine hands each completion to the
-    # workflow in a workflow task of its own; the real server delivers every completion that came
-    # while a workflow task was in flight in the next one, so it records fewer WorkflowTask
+    # The five Resize activities run at once. The replay engine runs all five before the run's
+    # next workflow task, so one task sees every completion; on the real server the first
+    # completion can start a workflow task at once (a poller is waiting) and the rest arrive while
+    # it is in flight and go into the next one, so it records as many or more WorkflowTask
     # Scheduled/Started/Completed triples between the resizes, and how many depends on timing; the
     # five sizes' ActivityTaskStarted/Completed come in the order their attempts ended, which on
     # the real worker's thread pool is timing too. Everything before the fan-out (the start, the
     # five ActivityTaskScheduled) and after it (the manifest, the close) is the same, in order, and
     # the fan-out holds the same five Started and five Completed.
-    "thumbnail-fan-out": "the real server batches parallel activity completions into fewer workflow tasks",
+    "thumbnail-fan-out": "the real server may split the parallel activity completions over more workflow tasks",
     # The document check ages the proof of address against the clock of the run: the replay
     # engine's starts on 2026-01-01, the dev server's on the day the test runs. The check reports
     # findings and decides nothing, so status, ledger and events are unaffected; the findings
@@ -171,7 +172,7 @@ def test_a_decision_after_the_escalation_is_refused_as_by_the_engine(real_run):
 
 # --- the thumbnail fan-out on the real server -----------------------------------------------------------------
 @pytest.mark.parametrize("workload,scenario", THUMBNAILS, ids=[s for _, s in THUMBNAILS])
-def test_the_fan_out_on_temporal_is_the_replay_engines_but_for_batched_completions(real_run, workload: str,
+def test_the_fan_out_on_temporal_is_the_replay_engines_but_for_how_completions_are_batched(real_run, workload: str,
                                                                                     scenario: str):
     real = real_run(workload, scenario)
     m = mini(workload, scenario)
@@ -184,7 +185,11 @@ def test_the_fan_out_on_temporal_is_the_replay_engines_but_for_batched_completio
     assert inside == Counter({"ActivityTaskStarted": len(im.SIZES), "ActivityTaskCompleted": len(im.SIZES)})
     assert after[:3] == ["ActivityTaskScheduled", "ActivityTaskStarted", "ActivityTaskCompleted"]  # the manifest
     wft = "WorkflowTaskCompleted"
-    assert 3 <= real.steps.count(wft) <= mini_steps(m).count(wft)  # start, the join, the manifest at least
+    # the start, the join, the manifest at least; the replay engine folds the five completions
+    # into one task when all five succeed at once, the real server into as many or more
+    assert 3 <= mini_steps(m).count(wft) <= real.steps.count(wft)
+    if scenario == "one-upload":
+        assert mini_steps(m).count(wft) == 3
     assert real.output["thumbnails"] == [im.thumbnail_key("upload-0001", s) for s in im.SIZES]
     history = from_temporal_json(real.history, f"the live thumbnail-fan-out {scenario} history")
     assert EngineReplayer(ENGINE_CODE[workload]).replay_workflow(history).closed
