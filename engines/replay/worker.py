@@ -367,8 +367,10 @@ class Worker:
         self.server.fail_workflow_task(claim, cause, str(exc), type(exc).__name__)
 
     # --- activity tasks ----------------------------------------------------------------------
-    def _run_activity_claim(self, claim: ActivityClaim, eager: EagerRequest | None) -> WorkflowTaskClaim | None:
-        """Run one attempt and record it; returns the workflow task handed back by `eager`."""
+    def _run_activity_claim(self, claim: ActivityClaim,
+                            eager: EagerRequest | None) -> ActivityClaim | WorkflowTaskClaim | None:
+        """Run one attempt and record it; returns what `eager` hands back: a ready sibling
+        activity of the run, else (after a success) the run's next workflow task."""
         self.stats.activity_tasks += 1
         key = f"{claim.workflow_id}-{claim.activity_id}" if self.idempotency_keys else None
         now = self.server.now()
