@@ -65,17 +65,14 @@ class ActivityTasks:
         if run_id is None and not self._queues.maybe_runnable(TaskKind.ACTIVITY, task_queue, self._timeline.ts()):
             return None
         marks = ",".join("?" * len(types))
-        # one run's tasks through rp_tasks_run (the unary + keeps the planner off the poll index)
-        where = ("run_id = ? AND kind = ? AND +task_queue = ? AND +visible_at <= ?" if run_id is not None
-                 else "kind = ? AND task_queue = ? AND visible_at <= ?")
         with self._history.transaction() as c:
             while True:
                 now = self._timeline.ts()
+                where, params = self._queues.visible(TaskKind.ACTIVITY, task_queue, now, run_id)
                 row = c.execute(
                     f"SELECT * FROM rp_tasks WHERE {where} "
                     f"AND (lease_owner IS NULL OR lease_expires <= ?) AND type_name IN ({marks}) "
-                    "ORDER BY visible_at, task_id LIMIT 1",
-                    (*((run_id,) if run_id is not None else ()), TaskKind.ACTIVITY, task_queue, now, now, *types)).fetchone()
+                    "ORDER BY visible_at, task_id LIMIT 1", (*params, now, *types)).fetchone()
                 if row is None:
                     return None
                 payload = jsonio.loads(row["payload"])

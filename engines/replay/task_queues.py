@@ -38,6 +38,17 @@ class TaskQueues:
                                (kind, task_queue, now, now)) is not None
 
     @staticmethod
+    def visible(kind: TaskKind, task_queue: str, now: float, run_id: str | None, col: str = "") -> tuple[str, tuple]:
+        """A claim's WHERE on `rp_tasks` (columns prefixed `col`) and its parameters: a poll's
+        oldest visible task of the queue by rp_tasks_poll, or, with `run_id`, only that run's by
+        rp_tasks_run (the unary + keeps the planner off the poll index, which would walk every
+        queued task)."""
+        if run_id is None:
+            return f"{col}kind = ? AND {col}task_queue = ? AND {col}visible_at <= ?", (kind, task_queue, now)
+        return (f"{col}run_id = ? AND {col}kind = ? AND +{col}task_queue = ? AND +{col}visible_at <= ?",
+                (run_id, kind, task_queue, now))
+
+    @staticmethod
     def check_lease(c: sqlite3.Connection, task_id: int, worker_id: str, attempt: int | None = None) -> sqlite3.Row:
         """The task row, if `worker_id` still holds it (for that attempt); else `LeaseLost`."""
         row = c.execute("SELECT * FROM rp_tasks WHERE task_id = ?", (task_id,)).fetchone()

@@ -131,17 +131,13 @@ class WorkflowTasks:
         if run_id is None and not self._queues.maybe_runnable(TaskKind.WORKFLOW, task_queue, now):
             return None
         marks = ",".join("?" * len(types))
-        # one run's task: found through rp_tasks_run (the unary + keeps the planner off the poll
-        # index, which would walk every queued task); a poll: the oldest visible one, by rp_tasks_poll
-        where = ("t.run_id = ? AND t.kind = ? AND +t.task_queue = ? AND +t.visible_at <= ?" if run_id is not None
-                 else "t.kind = ? AND t.task_queue = ? AND t.visible_at <= ?")
+        where, params = self._queues.visible(TaskKind.WORKFLOW, task_queue, now, run_id, "t.")
         with self._history.transaction() as c:
             row = c.execute(
                 "SELECT t.task_id, t.run_id, t.scheduled_event_id, t.lease_owner, t.started_event_id, r.workflow_id, "
                 f"r.workflow_type, t.attempt FROM rp_tasks t JOIN rp_runs r ON r.run_id = t.run_id WHERE {where} "
                 f"AND t.blocked IS NULL AND (t.lease_owner IS NULL OR t.lease_expires <= ?) AND r.workflow_type IN ({marks}) "
-                "ORDER BY t.visible_at, t.task_id LIMIT 1",
-                (*((run_id,) if run_id is not None else ()), TaskKind.WORKFLOW, task_queue, now, now, *types)).fetchone()
+                "ORDER BY t.visible_at, t.task_id LIMIT 1", (*params, now, *types)).fetchone()
             if row is None:
                 return None
             task_id, run_id, sched, attempt = row[0], row[1], row[2], row[7]
