@@ -92,6 +92,8 @@ class TraceRecorder:
                  keep: int | None = None) -> None:
         if keep is not None and keep < 0:
             raise ValueError(f"keep must be 0 or more, got {keep}")
+        if engine not in ENGINES:  # checked once here: emit builds its events without validation
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         self.engine: EngineName = engine
         self.events: list[TraceEvent] | deque[TraceEvent] = [] if keep is None else deque(maxlen=keep)
         self.listener = listener

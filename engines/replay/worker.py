@@ -412,8 +412,10 @@ class Worker:
         # waits into that one task (five parallel resizes wake the workflow once, not five times).
         sibling = self.server.claim_activity_task(self.task_queue, self.identity, list(self.activities),
                                                   run_id=claim.run_id)
-        if sibling is not None or failure is not None:
+        if sibling is not None:
             return sibling
+        if failure is not None:  # a failed attempt does not wake the workflow (a retry) or woke it already
+            return None
         # sticky: the run's next workflow task, claimed by a normal (targeted) claim after the point above
         return self.server.claim_workflow_task(self.task_queue, self.identity, list(self.workflows), run_id=claim.run_id)
 
