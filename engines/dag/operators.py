@@ -12,10 +12,25 @@ DownstreamTasksSkipped naming what to skip, the scheduler sets those task instan
 from __future__ import annotations
 
 import inspect
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
 from engines.dag.dag import BaseOperator
 from engines.dag.errors import AirflowException, DagError, DownstreamTasksSkipped
+
+
+@lru_cache(maxsize=1024)
+def _parameters(fn: Callable[..., Any]) -> tuple[tuple[str, ...], tuple[str, ...], bool] | None:
+    """What `call_with_context` needs of `fn`'s signature (its positional names, all its names,
+    whether it takes **kwargs), worked out once per callable: a mapped task calls the same
+    function for every instance. None when Python cannot tell (a builtin)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    positional = tuple(p.name for p in params.values()
+                       if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD))
+    return positional, tuple(params), any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def call_with_context(fn: Callable[..., Any], context: dict[str, Any], args: Sequence[Any] = (),
@@ -24,17 +39,17 @@ def call_with_context(fn: Callable[..., Any], context: dict[str, Any], args: Seq
     **kwargs) plus op_args/op_kwargs."""
     kwargs = dict(kwargs or {})
     try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
+        found = _parameters(fn)
+    except TypeError:  # an unhashable callable: not cached
+        found = _parameters.__wrapped__(fn)
+    if found is None:
         return fn(*args, **kwargs)
-    params = sig.parameters
-    positional = [p.name for p in params.values()
-                  if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    positional, names, var_keyword = found
     taken = set(kwargs) | set(positional[: len(args)])
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+    if var_keyword:
         extra = {k: v for k, v in context.items() if k not in taken}
     else:
-        extra = {k: context[k] for k in params if k in context and k not in taken}
+        extra = {k: context[k] for k in names if k in context and k not in taken}
     return fn(*args, **kwargs, **extra)
 
 
